@@ -1,0 +1,64 @@
+"""The global filter bar and its two-way binding with the URL.
+
+One callback owns both directions (URL → controls on load, controls → URL on change), which is
+the Dash-sanctioned way to write a circular dependency without loops.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+
+from dashboard.data import available_channels, available_currencies, last_day
+from dashboard.state import ViewState, from_query
+from db.config import get_settings
+from db.filters import COMPARISONS, PRESETS
+
+
+def filter_bar() -> dbc.Card:
+    return dbc.Card(dbc.CardBody(dbc.Row([
+        dbc.Col([dbc.Label("Period", html_for="f-period", className="small mb-1"),
+                 dcc.Dropdown(id="f-period", options=[{"label": v, "value": k} for k, v in PRESETS.items()],
+                              value="28d", clearable=False)], xs=6, md=2),
+        dbc.Col([dbc.Label("Dates", className="small mb-1 d-block"),
+                 dcc.DatePickerRange(id="f-dates", display_format="YYYY-MM-DD", minimum_nights=0,
+                                     className="w-100")], xs=12, md=4),
+        dbc.Col([dbc.Label("Compare with", html_for="f-compare", className="small mb-1"),
+                 dcc.Dropdown(id="f-compare", options=[{"label": v, "value": k} for k, v in COMPARISONS.items()],
+                              value="previous", clearable=False)], xs=6, md=2),
+        dbc.Col([dbc.Label("Channels", html_for="f-channels", className="small mb-1"),
+                 dcc.Dropdown(id="f-channels", multi=True, placeholder="All channels")], xs=8, md=3),
+        dbc.Col([dbc.Label("Currency", html_for="f-currency", className="small mb-1"),
+                 dcc.Dropdown(id="f-currency", clearable=False)], xs=4, md=1),
+    ], className="g-2 align-items-end")), className="filter-bar shadow-sm mb-3")
+
+
+@callback(
+    Output("url", "search"), Output("view-state", "data"),
+    Output("f-period", "value"), Output("f-dates", "start_date"), Output("f-dates", "end_date"),
+    Output("f-compare", "value"), Output("f-channels", "value"), Output("f-currency", "value"),
+    Output("f-channels", "options"), Output("f-currency", "options"),
+    Input("url", "search"), Input("f-period", "value"), Input("f-dates", "start_date"),
+    Input("f-dates", "end_date"), Input("f-compare", "value"), Input("f-channels", "value"),
+    Input("f-currency", "value"), State("url", "pathname"),
+)
+def sync_filters(search, period, start, end, compare, channels, currency, _path):
+    reporting = get_settings().reporting_currency
+    today = last_day() or dt.date.today()
+    trigger = ctx.triggered_id
+    if trigger in (None, "url"):
+        state = from_query(search)
+    else:
+        if trigger == "f-dates" and start and end:
+            period = "custom"
+        state = ViewState(period or "28d", (start or "")[:10] or None, (end or "")[:10] or None,
+                          compare or "previous", tuple(channels or ()),
+                          None if currency in (None, reporting) else currency)
+    state = state.resolved(today)
+    query = state.to_query()
+    channel_opts = [{"label": r.name, "value": r.slug} for r in available_channels().itertuples()]
+    currency_opts = [{"label": c, "value": c} for c in available_currencies()]
+    return (query if query != search else no_update, state.to_store(), state.period, state.date_from,
+            state.date_to, state.compare, list(state.channels), state.currency or reporting,
+            channel_opts, currency_opts)

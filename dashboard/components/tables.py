@@ -1,0 +1,37 @@
+"""Sortable metric tables whose formatting comes from the metric registry."""
+from __future__ import annotations
+
+import pandas as pd
+from dash import dash_table
+from dash.dash_table.Format import Format, Scheme, Symbol
+
+from db import metrics as mx
+
+
+def _column(slug: str, currency: str) -> dict:
+    metric = mx.get(slug)
+    fmt: Format
+    if metric.kind == "percent":
+        fmt = Format(precision=2, scheme=Scheme.percentage)
+    elif metric.kind == "currency":
+        sym = mx.CURRENCY_SYMBOLS.get(currency, currency + " ")
+        fmt = Format(precision=2, scheme=Scheme.fixed, group=True, symbol=Symbol.yes, symbol_prefix=sym)
+    elif metric.kind in ("multiple", "ratio"):
+        fmt = Format(precision=2, scheme=Scheme.fixed)
+    else:
+        fmt = Format(precision=0, scheme=Scheme.fixed, group=True)
+    return {"name": metric.short or metric.label, "id": slug, "type": "numeric", "format": fmt}
+
+
+def metric_table(table_id: str, frame: pd.DataFrame, key: str, key_label: str, slugs: list[str],
+                 currency: str) -> dash_table.DataTable:
+    data = frame[[key, *slugs]].sort_values(slugs[0], ascending=False)
+    return dash_table.DataTable(
+        id=table_id,
+        columns=[{"name": key_label, "id": key}] + [_column(s, currency) for s in slugs],
+        data=data.to_dict("records"), sort_action="native", style_as_list_view=True,
+        style_table={"overflowX": "auto"},
+        style_cell={"fontFamily": "inherit", "fontSize": 13, "padding": "6px 10px", "textAlign": "right"},
+        style_cell_conditional=[{"if": {"column_id": key}, "textAlign": "left", "fontWeight": 600}],
+        style_header={"fontWeight": 600, "backgroundColor": "#f8f9fa"},
+    )

@@ -1,0 +1,177 @@
+"""Every read the product makes: aggregated in SQL, filtered, returned as DataFrames.
+
+Reads come from the date × account rollup unless a campaign filter forces the ad-day fact
+table. SQL groups to date × channel (a few thousand rows at most); money is then converted to
+the display currency per day and derived metrics are computed from sums via db.metrics.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, and_, func, select
+from sqlalchemy.engine import Connection
+
+from db import metrics as mx
+from db import models as m
+from db.config import get_settings
+from db.filters import Filters
+from db.session import get_engine
+
+Bind = Engine | Connection | None
+GROUP_KEYS = {"channel": "channel", "campaign": "campaign_id", "account": "account_id"}
+SUMMED = ("spend_rc", "revenue_rc", "impressions", "reach", "clicks", "leads", "conversions",
+          "engagements", "video_views")
+
+
+@contextmanager
+def connect(bind: Bind = None) -> Iterator[Connection]:
+    if isinstance(bind, Connection):
+        yield bind
+        return
+    with (bind or get_engine()).connect() as conn:
+        yield conn
+
+
+def _where(table, f: Filters) -> list:
+    conds = [table.date >= f.date_from, table.date <= f.date_to]
+    if f.channels:
+        conds.append(m.Platform.slug.in_(f.channels))
+    if f.account_ids:
+        conds.append(table.account_id.in_(f.account_ids))
+    if f.campaign_ids:
+        conds.append(table.campaign_id.in_(f.campaign_ids))
+    return conds
+
+
+def _display_rates(conn: Connection, currency: str, date_from: dt.date, date_to: dt.date) -> pd.Series:
+    """Reporting-currency value of one unit of `currency`, per day, carried forward over gaps."""
+    rows = conn.execute(
+        select(m.FxRate.date, m.FxRate.rate).where(m.FxRate.currency == currency)
+        .where(m.FxRate.date <= date_to).order_by(m.FxRate.date)
+    ).all()
+    if not rows:
+        raise ValueError(f"no FX rates for {currency}")
+    fx = pd.Series([r[1] for r in rows], index=pd.to_datetime([r[0] for r in rows]))
+    days = pd.date_range(min(date_from, fx.index.min().date()), date_to, freq="D")
+    return fx.reindex(days).ffill().bfill()
+
+
+def daily_by(conn_or_bind: Bind, f: Filters, by: str | None = "channel") -> pd.DataFrame:
+    """Base measures per date (and per channel / campaign), money in the display currency."""
+    table = m.FactAdDaily if (f.campaign_ids or by == "campaign") else m.AggChannelDaily
+    group = [table.date]
+    label_cols = ["date"]
+    if by == "channel":
+        group.append(m.Platform.slug)
+        label_cols.append("channel")
+    elif by == "campaign":
+        group += [table.campaign_id]
+        label_cols.append("campaign_id")
+    elif by == "account":
+        group += [table.account_id]
+        label_cols.append("account_id")
+    q = (select(*group, *[func.sum(getattr(table, c)) for c in SUMMED])
+         .join(m.Platform, m.Platform.id == table.platform_id)
+         .where(and_(*_where(table, f))).group_by(*group))
+    with connect(conn_or_bind) as conn:
+        frame = pd.DataFrame(conn.execute(q).all(), columns=[*label_cols, *SUMMED])
+        currency = f.currency or get_settings().reporting_currency
+        frame = frame.rename(columns={"spend_rc": "spend", "revenue_rc": "revenue"})
+        for col in ("spend", "revenue", "impressions", "reach", "clicks", "leads", "conversions",
+                    "engagements", "video_views"):
+            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+        frame["date"] = pd.to_datetime(frame["date"])
+        if currency != get_settings().reporting_currency and not frame.empty:
+            rates = _display_rates(conn, currency, f.date_from, f.date_to)
+            per_row = rates.reindex(frame["date"]).to_numpy()
+            frame["spend"] = frame["spend"] / per_row
+            frame["revenue"] = frame["revenue"] / per_row
+    return frame
+
+
+def totals(bind: Bind, f: Filters) -> dict[str, float]:
+    frame = daily_by(bind, f, by=None)
+    return {c: float(frame[c].sum()) if not frame.empty else 0.0 for c in mx.BASE_MEASURES}
+
+
+def kpis(bind: Bind, f: Filters, slugs: Sequence[str] | None = None) -> dict[str, float]:
+    return mx.compute_all(totals(bind, f), list(slugs or mx.METRICS))
+
+
+def kpi_comparison(bind: Bind, f: Filters, comparison: str, slugs: Sequence[str]) -> pd.DataFrame:
+    """One row per metric: value, previous value and relative change."""
+    cur = kpis(bind, f, slugs)
+    other = f.compared(comparison)
+    prev = kpis(bind, other, slugs) if other else {s: np.nan for s in slugs}
+    return pd.DataFrame({
+        "metric": list(slugs),
+        "value": [cur[s] for s in slugs],
+        "previous": [prev[s] for s in slugs],
+        "delta": [mx.delta_pct(cur[s], prev[s]) for s in slugs],
+    })
+
+
+_FREQ = {"day": "D", "week": "W-MON", "month": "MS"}
+
+
+def timeseries(bind: Bind, f: Filters, metric: str, by: str | None = "channel",
+               interval: str = "day") -> pd.DataFrame:
+    """metric per period (and per channel): ratios recomputed from the period's sums."""
+    frame = daily_by(bind, f, by=by)
+    keys = [GROUP_KEYS[by]] if by else []
+    if frame.empty:
+        return pd.DataFrame(columns=["date", *keys, metric])
+    if interval != "day":
+        frame["date"] = frame["date"].dt.to_period(_FREQ[interval].split("-")[0]).dt.start_time
+        frame = frame.groupby(["date", *keys], as_index=False)[list(mx.BASE_MEASURES)].sum()
+    frame[metric] = mx.get(metric).compute(frame)
+    return frame[["date", *keys, metric]].sort_values(["date", *keys]).reset_index(drop=True)
+
+
+def breakdown(bind: Bind, f: Filters, by: str = "channel") -> pd.DataFrame:
+    """Sums and every metric per channel / campaign for the window (tables, donuts)."""
+    frame = daily_by(bind, f, by=by)
+    key = GROUP_KEYS[by]
+    if frame.empty:
+        return pd.DataFrame(columns=[key, *mx.METRICS])
+    sums = frame.groupby(key, as_index=False)[list(mx.BASE_MEASURES)].sum()
+    return mx.add_metrics(sums)
+
+
+def channels(bind: Bind = None) -> pd.DataFrame:
+    """Channels that have data, for filter options."""
+    q = (select(m.Platform.slug, m.Platform.name)
+         .where(m.Platform.id.in_(select(m.AdAccount.platform_id))).order_by(m.Platform.name))
+    with connect(bind) as conn:
+        return pd.DataFrame(conn.execute(q).all(), columns=["slug", "name"])
+
+
+def currencies(bind: Bind = None) -> list[str]:
+    with connect(bind) as conn:
+        found = [r[0] for r in conn.execute(select(m.FxRate.currency).distinct())]
+    return sorted(set(found) | {get_settings().reporting_currency})
+
+
+def date_bounds(bind: Bind = None) -> tuple[dt.date | None, dt.date | None]:
+    with connect(bind) as conn:
+        lo, hi = conn.execute(select(func.min(m.AggChannelDaily.date), func.max(m.AggChannelDaily.date))).one()
+    return lo, hi
+
+
+def data_version(bind: Bind = None) -> str:
+    with connect(bind) as conn:
+        v = conn.execute(select(m.AppState.value).where(m.AppState.key == "data_version")).scalar()
+    return v or "empty"
+
+
+def last_runs(bind: Bind = None, limit: int = 20) -> pd.DataFrame:
+    cols = ["id", "cycle_id", "step", "source", "status", "attempt", "rows", "started_at", "finished_at",
+            "duration_s", "error"]
+    with connect(bind) as conn:
+        rows = conn.execute(select(*[getattr(m.SyncRun, c) for c in cols]).order_by(m.SyncRun.id.desc())
+                            .limit(limit)).all()
+    return pd.DataFrame(rows, columns=cols)

@@ -1,0 +1,1 @@
+"""Source connectors: each turns a platform's reports into unified rows."""

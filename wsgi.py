@@ -1,0 +1,8 @@
+"""WSGI entry point: `gunicorn wsgi:server` serves pages, the JSON API and /healthz."""
+import logging
+
+from dashboard.app import create_app
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+app = create_app()
+server = app.server
