@@ -24,7 +24,11 @@ def init_cache(server: Flask) -> None:
     from jobs.queue import redis_connection
 
     settings = get_settings()
-    if redis_connection() is not None:
+    if settings.cache_type == "off":
+        config = {"CACHE_TYPE": "NullCache"}
+    elif settings.cache_type == "simple":
+        config = {"CACHE_TYPE": "SimpleCache"}
+    elif redis_connection() is not None:
         config = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.redis_url,
                   "CACHE_KEY_PREFIX": "demetra:cache:"}
     else:

@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     reporting_currency: str = Field(default="USD", alias="DEMETRA_REPORTING_CURRENCY")
     reporting_timezone: str = Field(default="UTC", alias="DEMETRA_TIMEZONE")
     cache_timeout: int = Field(default=300, alias="DEMETRA_CACHE_TIMEOUT")
+    cache_type: str = Field(default="auto", alias="DEMETRA_CACHE")  # auto | redis | simple | off
     queue_mode: str = Field(default="auto", alias="DEMETRA_QUEUE_MODE")  # auto | redis | inline
     cycle_cron: str = Field(default="0 * * * *", alias="DEMETRA_CYCLE_CRON")
     demo_seed: int = Field(default=42, alias="DEMETRA_DEMO_SEED")

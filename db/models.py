@@ -225,3 +225,31 @@ class AppState(Base):
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Source(Base):
+    """One configured data source (an ad account on a platform, an upload target, the demo).
+
+    Credentials are Fernet-encrypted JSON (jobs.secrets), never plaintext; `settings` is JSON text
+    (lookback_days, timezone, currency, base_url override, action_map...). The lock columns are a
+    lease: a worker owns the source while `locked_until` is in the future, so a crashed worker's
+    lock expires on its own instead of blocking the source forever.
+    """
+
+    __tablename__ = "source"
+    __table_args__ = (UniqueConstraint("name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(80))
+    account_ref: Mapped[str] = mapped_column(String(120), default="")
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active | needs_reauth | error | paused
+    credentials: Mapped[str | None] = mapped_column(Text, nullable=True)
+    settings: Mapped[str] = mapped_column(Text, default="{}")
+    cursor_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    last_success_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    rows_last_sync: Mapped[int] = mapped_column(Integer, default=0)
+    locked_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

@@ -120,16 +120,25 @@ _FREQ = {"day": "D", "week": "W-MON", "month": "MS"}
 
 def timeseries(bind: Bind, f: Filters, metric: str, by: str | None = "channel",
                interval: str = "day") -> pd.DataFrame:
-    """metric per period (and per channel): ratios recomputed from the period's sums."""
+    """metric per period (and per channel): ratios recomputed from the period's sums.
+
+    Weeks and months cut by the window's edges are flagged `partial`, so a chart can show that
+    the dip at the end is a half-finished week rather than a collapse.
+    """
     frame = daily_by(bind, f, by=by)
     keys = [GROUP_KEYS[by]] if by else []
     if frame.empty:
-        return pd.DataFrame(columns=["date", *keys, metric])
+        return pd.DataFrame(columns=["date", *keys, metric, "partial"])
+    frame["partial"] = False
     if interval != "day":
-        frame["date"] = frame["date"].dt.to_period(_FREQ[interval].split("-")[0]).dt.start_time
-        frame = frame.groupby(["date", *keys], as_index=False)[list(mx.BASE_MEASURES)].sum()
+        period = frame["date"].dt.to_period(_FREQ[interval].split("-")[0])
+        frame["date"] = period.dt.start_time
+        end = period.dt.end_time.dt.normalize()
+        frame["partial"] = (frame["date"] < pd.Timestamp(f.date_from)) | (end > pd.Timestamp(f.date_to))
+        frame = frame.groupby(["date", *keys], as_index=False).agg(
+            {**{c: "sum" for c in mx.BASE_MEASURES}, "partial": "max"})
     frame[metric] = mx.get(metric).compute(frame)
-    return frame[["date", *keys, metric]].sort_values(["date", *keys]).reset_index(drop=True)
+    return frame[["date", *keys, metric, "partial"]].sort_values(["date", *keys]).reset_index(drop=True)
 
 
 def breakdown(bind: Bind, f: Filters, by: str = "channel") -> pd.DataFrame:

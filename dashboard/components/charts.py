@@ -52,9 +52,14 @@ def line(data: pd.DataFrame, index: str, category: str | None, value: str, metri
     groups = data.groupby(category, sort=True) if category else [(metric.label, data)]
     for i, (key, part) in enumerate(groups):
         name = (labels or {}).get(key, key)
+        partial = part["partial"] if "partial" in part else pd.Series(False, index=part.index)
         fig.add_trace(go.Scatter(
-            x=part[index], y=part[value], name=name, mode="lines", line=dict(width=2, color=color_for(key, i)),
-            customdata=[metric.format(v, currency) for v in part[value]], hovertemplate="%{customdata}",
+            x=part[index], y=part[value], name=name, mode="lines+markers" if partial.any() else "lines",
+            line=dict(width=2, color=color_for(key, i)),
+            marker=dict(size=[8 if p else 0 for p in partial], symbol="circle-open"),
+            customdata=[metric.format(v, currency) + (" (partial period)" if p else "")
+                        for v, p in zip(part[value], partial)],
+            hovertemplate="%{customdata}",
         ))
     fig.update_yaxes(**_axis_format(metric), rangemode="tozero")
     return _base_layout(fig, height)

@@ -16,22 +16,41 @@ from db.config import get_settings
 from db.filters import COMPARISONS, PRESETS
 
 
-def filter_bar() -> dbc.Card:
-    return dbc.Card(dbc.CardBody(dbc.Row([
-        dbc.Col([dbc.Label("Period", html_for="f-period", className="small mb-1"),
-                 dcc.Dropdown(id="f-period", options=[{"label": v, "value": k} for k, v in PRESETS.items()],
-                              value="28d", clearable=False)], xs=6, md=2),
-        dbc.Col([dbc.Label("Dates", className="small mb-1 d-block"),
-                 dcc.DatePickerRange(id="f-dates", display_format="YYYY-MM-DD", minimum_nights=0,
-                                     className="w-100")], xs=12, md=4),
-        dbc.Col([dbc.Label("Compare with", html_for="f-compare", className="small mb-1"),
-                 dcc.Dropdown(id="f-compare", options=[{"label": v, "value": k} for k, v in COMPARISONS.items()],
-                              value="previous", clearable=False)], xs=6, md=2),
-        dbc.Col([dbc.Label("Channels", html_for="f-channels", className="small mb-1"),
-                 dcc.Dropdown(id="f-channels", multi=True, placeholder="All channels")], xs=8, md=3),
-        dbc.Col([dbc.Label("Currency", html_for="f-currency", className="small mb-1"),
-                 dcc.Dropdown(id="f-currency", clearable=False)], xs=4, md=1),
-    ], className="g-2 align-items-end")), className="filter-bar shadow-sm mb-3")
+def _field(label: str, control, **width) -> dbc.Col:
+    return dbc.Col([dbc.Label(label, className="small mb-1 d-block"), control], **width)
+
+
+def filter_bar() -> html.Div:
+    """On a phone the bar folds behind a summary button; from md up it is always open."""
+    controls = dbc.Row([
+        _field("Period", dcc.Dropdown(id="f-period", value="28d", clearable=False,
+                                      options=[{"label": v, "value": k} for k, v in PRESETS.items()]), xs=6, md=2),
+        _field("Compare with", dcc.Dropdown(id="f-compare", value="previous", clearable=False,
+                                            options=[{"label": v, "value": k} for k, v in COMPARISONS.items()]),
+               xs=6, md=2),
+        _field("Dates", dcc.DatePickerRange(id="f-dates", display_format="YYYY-MM-DD", minimum_nights=0,
+                                            className="w-100"), xs=12, md=4),
+        _field("Channels", dcc.Dropdown(id="f-channels", multi=True, placeholder="All channels"), xs=8, md=3),
+        _field("Currency", dcc.Dropdown(id="f-currency", clearable=False), xs=4, md=1),
+    ], className="g-2 align-items-end")
+    return html.Div([
+        dbc.Button(id="f-toggle", color="light", className="w-100 mb-2 d-md-none text-start filter-summary",
+                   n_clicks=0),
+        dbc.Card(dbc.CardBody(controls), id="f-card", className="filter-bar shadow-sm mb-3 d-none d-md-block"),
+    ])
+
+
+@callback(Output("f-card", "className"), Input("f-toggle", "n_clicks"), prevent_initial_call=True)
+def toggle_filters(clicks: int) -> str:
+    shown = "d-block" if clicks % 2 else "d-none d-md-block"
+    return f"filter-bar shadow-sm mb-3 {shown}"
+
+
+@callback(Output("f-toggle", "children"), Input("view-state", "data"))
+def summarise_filters(store: dict | None) -> str:
+    state = ViewState.from_store(store)
+    channels = f"{len(state.channels)} channels" if state.channels else "all channels"
+    return f"⚙ {state.date_from} → {state.date_to} · {channels} · {state.currency or get_settings().reporting_currency}"
 
 
 @callback(

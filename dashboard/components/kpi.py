@@ -25,4 +25,4 @@ def kpi_card(slug: str, value: float, delta: float, currency: str) -> dbc.Col:
         html.Div(metric.format(value, currency), className="kpi-value", id={"type": "kpi-value", "metric": slug},
                  **{"data-value": "" if value is None or not math.isfinite(value) else repr(float(value))}),
         delta_badge(delta, metric),
-    ]), className="kpi-card h-100 shadow-sm"), xs=6, md=4, xl=True, className="mb-3")
+    ]), className="kpi-card h-100 shadow-sm"), xs=6, md=4, xl=True, className="mb-2")
