@@ -41,4 +41,5 @@ def last_day() -> dt.date | None:
 
 
 def channel_labels() -> dict[str, str]:
-    return dict(zip(available_channels()["slug"], available_channels()["name"]))
+    channels = available_channels()
+    return dict(zip(channels["slug"], channels["name"]))

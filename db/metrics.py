@@ -28,9 +28,11 @@ MONEY_MEASURES: frozenset[str] = frozenset({"spend", "revenue"})
 def ratio(num: Any, den: Any) -> Any:
     """num / den, with an undefined result (0 denominator) as NaN rather than inf or an error."""
     if isinstance(num, (pd.Series, np.ndarray)) or isinstance(den, (pd.Series, np.ndarray)):
-        num_a = pd.Series(num, dtype="float64") if not isinstance(num, pd.Series) else num.astype("float64")
-        den_a = pd.Series(den, dtype="float64") if not isinstance(den, pd.Series) else den.astype("float64")
-        return num_a / den_a.where(den_a != 0)
+        index = num.index if isinstance(num, pd.Series) else getattr(den, "index", None)
+        n = np.asarray(num, dtype="float64")
+        d = np.broadcast_to(np.asarray(den, dtype="float64"), n.shape)
+        out = np.divide(n, d, out=np.full(n.shape, np.nan), where=d != 0)
+        return pd.Series(out, index=index)
     num_f, den_f = float(num or 0), float(den or 0)
     return num_f / den_f if den_f else math.nan
 
@@ -52,6 +54,18 @@ class Metric:
 
     def format(self, value: Any, currency: str = "USD") -> str:
         return format_value(value, self.kind, currency)
+
+    def d3_hover(self, field: str = "y", currency: str = "USD") -> str:
+        """The same format as `format`, as a plotly.js hover template (no per-point Python)."""
+        if self.kind == "currency":
+            return f"{CURRENCY_SYMBOLS.get(currency, currency + ' ')}%{{{field}:,.2f}}"
+        if self.kind == "percent":
+            return f"%{{{field}:.2%}}"
+        if self.kind == "multiple":
+            return f"%{{{field}:,.2f}}×"
+        if self.kind == "ratio":
+            return f"%{{{field}:,.2f}}"
+        return f"%{{{field}:,.0f}}"
 
 
 def _base(slug: str, label: str, kind: Kind, higher: bool, description: str) -> Metric:
@@ -130,12 +144,8 @@ def compute_all(sums: Mapping[str, Any], slugs: tuple[str, ...] | list[str] | No
 
 def add_metrics(frame: pd.DataFrame, slugs: tuple[str, ...] | list[str] | None = None) -> pd.DataFrame:
     """Append derived metric columns to a frame of summed base measures (one row per group)."""
-    out = frame.copy()
-    for slug in slugs or METRICS:
-        metric = get(slug)
-        if slug not in BASE_MEASURES:
-            out[slug] = metric.compute(out)
-    return out
+    derived = {slug: get(slug).compute(frame) for slug in (slugs or METRICS) if slug not in BASE_MEASURES}
+    return pd.concat([frame, pd.DataFrame(derived, index=frame.index)], axis=1)
 
 
 def format_value(value: Any, kind: Kind, currency: str = "USD") -> str:

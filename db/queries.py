@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Engine, Float, and_, cast, func, select
 from sqlalchemy.engine import Connection
 
 from db import metrics as mx
@@ -74,16 +74,15 @@ def daily_by(conn_or_bind: Bind, f: Filters, by: str | None = "channel") -> pd.D
     elif by == "account":
         group += [table.account_id]
         label_cols.append("account_id")
-    q = (select(*group, *[func.sum(getattr(table, c)) for c in SUMMED])
+    # Sums come back as floats from SQL: converting Decimal objects in pandas costs more than the query.
+    q = (select(*group, *[cast(func.sum(getattr(table, c)), Float) for c in SUMMED])
          .join(m.Platform, m.Platform.id == table.platform_id)
          .where(and_(*_where(table, f))).group_by(*group))
     with connect(conn_or_bind) as conn:
         frame = pd.DataFrame(conn.execute(q).all(), columns=[*label_cols, *SUMMED])
         currency = f.currency or get_settings().reporting_currency
         frame = frame.rename(columns={"spend_rc": "spend", "revenue_rc": "revenue"})
-        for col in ("spend", "revenue", "impressions", "reach", "clicks", "leads", "conversions",
-                    "engagements", "video_views"):
-            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+        frame[list(mx.BASE_MEASURES)] = frame[list(mx.BASE_MEASURES)].astype("float64")
         frame["date"] = pd.to_datetime(frame["date"])
         if currency != get_settings().reporting_currency and not frame.empty:
             rates = _display_rates(conn, currency, f.date_from, f.date_to)
@@ -115,7 +114,7 @@ def kpi_comparison(bind: Bind, f: Filters, comparison: str, slugs: Sequence[str]
     })
 
 
-_FREQ = {"day": "D", "week": "W-MON", "month": "MS"}
+_FREQ = {"day": "D", "week": "W", "month": "M"}
 
 
 def timeseries(bind: Bind, f: Filters, metric: str, by: str | None = "channel",
@@ -131,7 +130,7 @@ def timeseries(bind: Bind, f: Filters, metric: str, by: str | None = "channel",
         return pd.DataFrame(columns=["date", *keys, metric, "partial"])
     frame["partial"] = False
     if interval != "day":
-        period = frame["date"].dt.to_period(_FREQ[interval].split("-")[0])
+        period = frame["date"].dt.to_period(_FREQ[interval])
         frame["date"] = period.dt.start_time
         end = period.dt.end_time.dt.normalize()
         frame["partial"] = (frame["date"] < pd.Timestamp(f.date_from)) | (end > pd.Timestamp(f.date_to))

@@ -7,13 +7,14 @@ Both run inside the caller's transaction, so the caller decides what is written 
 """
 from __future__ import annotations
 
-import io
 import math
 import uuid
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
@@ -38,6 +39,8 @@ def upsert_frame(
     """
     if frame.empty:
         return 0
+    # ON CONFLICT cannot touch one row twice in a statement: the last version of a key wins.
+    frame = frame.drop_duplicates(subset=list(key), keep="last")
     cols = list(frame.columns)
     unknown = [c for c in cols if c not in table.c]
     if unknown:
@@ -91,6 +94,15 @@ def _upsert_generic(conn: Connection, table: Table, frame: pd.DataFrame, cols: l
     return len(frame)
 
 
+def _csv_bytes(frame: pd.DataFrame) -> bytes:
+    """CSV via Arrow's C++ writer: ~10× faster than DataFrame.to_csv on a million rows."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    sink = pa.BufferOutputStream()
+    pa_csv.write_csv(table, sink, write_options=pa_csv.WriteOptions(include_header=False,
+                                                                    quoting_style="all_valid"))
+    return sink.getvalue().to_pybytes()
+
+
 def _upsert_postgres(conn: Connection, table: Table, frame: pd.DataFrame, cols: list[str],
                      key: list[str], update: list[str]) -> int:
     tmp = f"tmp_upsert_{uuid.uuid4().hex[:10]}"
@@ -100,18 +112,14 @@ def _upsert_postgres(conn: Connection, table: Table, frame: pd.DataFrame, cols: 
         cur.execute(
             f"CREATE TEMP TABLE {tmp} AS SELECT {col_sql} FROM {_quote(table.name)} WITH NO DATA"
         )
-        buf = io.StringIO()
-        frame.to_csv(buf, index=False, header=False, na_rep="\\N", date_format="%Y-%m-%dT%H:%M:%S%z")
-        data = buf.getvalue()
-        with cur.copy(f"COPY {tmp} ({col_sql}) FROM STDIN (FORMAT csv, NULL '\\N')") as copy:
+        data = _csv_bytes(frame)
+        # Every non-null value is quoted, so an unquoted empty field can only mean NULL.
+        with cur.copy(f"COPY {tmp} ({col_sql}) FROM STDIN (FORMAT csv)") as copy:
             step = 8 << 20
             for i in range(0, len(data), step):
                 copy.write(data[i:i + step])
-        # Deduplicate inside the batch: ON CONFLICT cannot touch one row twice in a statement.
-        key_sql = ", ".join(_quote(k) for k in key)
         cur.execute(
-            f"INSERT INTO {_quote(table.name)} ({col_sql}) "
-            f"SELECT DISTINCT ON ({key_sql}) {col_sql} FROM {tmp} "
+            f"INSERT INTO {_quote(table.name)} ({col_sql}) SELECT {col_sql} FROM {tmp} "
             f"{_conflict_clause(key, update)}"
         )
         cur.execute(f"DROP TABLE {tmp}")

@@ -94,7 +94,9 @@ def cmd_up(args: argparse.Namespace) -> int:
     run_inline(retries=0)  # catch up to the current hour before the first page view
     port = os.environ.setdefault("PORT", "8050")
     procfile = "Procfile" if redis_connection() is not None else "Procfile.local"
-    honcho = shutil.which("honcho", path=str(Path(sys.executable).parent)) or "honcho"
+    bindir = str(Path(sys.executable).parent)
+    os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")  # gunicorn, rq for honcho
+    honcho = shutil.which("honcho", path=bindir) or "honcho"
     log.info("DEMETRA is starting at http://127.0.0.1:%s  (processes from %s)", port, procfile)
     os.environ.setdefault("REDIS_URL", settings.redis_url)
     return subprocess.call([honcho, "-f", str(PROJECT_ROOT / procfile), "-d", str(PROJECT_ROOT), "start"])

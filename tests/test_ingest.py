@@ -82,3 +82,12 @@ def test_campaign_filter_reads_the_fact_table(conn):
     assert len(camps) == 2
     one = int(camps.sort_values("spend").iloc[0]["campaign_id"])
     assert queries.totals(conn, Filters(F.date_from, F.date_to, campaign_ids=(one,)))["spend"] == pytest.approx(30)
+
+
+@pytest.mark.parametrize("interval", ["week", "month"])
+def test_edge_periods_are_flagged_partial(conn, interval):
+    ingest.ingest_ad_daily(conn, rows(days=3, spend=10.0), "USD")  # Thu 1 Jan – Sat 3 Jan 2026
+    ts = queries.timeseries(conn, Filters(dt.date(2026, 1, 1), dt.date(2026, 1, 3)), "spend", by=None,
+                            interval=interval)
+    assert ts["spend"].sum() == pytest.approx(60)
+    assert ts["partial"].all()
