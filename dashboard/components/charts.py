@@ -13,7 +13,7 @@ from db import metrics as mx
 
 CHANNEL_COLORS = {
     "instagram": "#C13584", "facebook": "#1877F2", "google_ads": "#34A853", "tiktok": "#111111",
-    "telegram": "#27A7E7", "yandex_direct": "#FC3F1D", "vk_ads": "#0077FF",
+    "telegram": "#27A7E7", "yandex_direct": "#FC3F1D", "vk_ads": "#4C75A3",
 }
 PALETTE = ["#2C3E50", "#18BC9C", "#3498DB", "#F39C12", "#E74C3C", "#8E44AD", "#16A085", "#7F8C8D"]
 FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12, "color": "#2C3E50"}
@@ -89,4 +89,5 @@ def donut(data: pd.DataFrame, names: str, values: str, metric: mx.Metric, labels
         "customdata": [metric.format(v, currency) for v in data[values]], "textinfo": "percent",
         "hovertemplate": "%{label}: %{customdata} (%{percent})<extra></extra>",
     }
-    return {"data": [trace], "layout": layout(height, showlegend=True, legend={"orientation": "h", "y": -0.1})}
+    return {"data": [trace], "layout": layout(height, showlegend=True, hovermode="closest",
+                                              legend={"orientation": "v", "x": 1.0, "y": 0.5, "yanchor": "middle"})}
