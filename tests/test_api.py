@@ -54,3 +54,35 @@ def test_healthz_reports_database_redis_and_last_cycle(client):
     assert body["database"]["ok"] is True
     assert body["redis"]["ok"] is True
     assert "last_cycle" in body and body["status"] in ("ok", "degraded")
+
+
+def _dead_database(*_a, **_k):
+    from sqlalchemy.exc import OperationalError
+
+    raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+
+def test_dead_database_gives_a_readable_503(client, monkeypatch):
+    from dashboard import data
+
+    monkeypatch.setattr(data, "kpi_comparison", _dead_database)
+    resp = client.get("/api/v1/kpis")
+    assert resp.status_code == 503
+    assert resp.get_json() == {"error": "the database is not reachable right now; try again shortly"}
+
+
+def test_dead_database_in_a_callback_shows_an_alert_not_a_traceback(client, monkeypatch, demo_db):
+    import json
+
+    from dashboard import data
+    from dashboard.state import ViewState
+
+    monkeypatch.setattr(data, "kpi_comparison", _dead_database)
+    store = ViewState(period="28d").resolved(demo_db["end"]).to_store()
+    body = {"output": "ov-kpis.children", "outputs": {"id": "ov-kpis", "property": "children"},
+            "inputs": [{"id": "view-state", "property": "data", "value": store}], "changedPropIds": [],
+            "state": []}
+    resp = client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+    text = resp.get_data(as_text=True)
+    assert "Traceback" not in text and "OperationalError" not in text
+    assert "The database is not reachable right now" in text
