@@ -28,7 +28,7 @@ from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from db.models import Source
-from jobs.secrets import SecretsError, decrypt, encrypt, masked
+from db.secrets import SecretsError, decrypt, encrypt, masked
 
 STATUSES = ("active", "needs_reauth", "error", "paused")
 SYNCABLE = ("active", "error")
@@ -65,6 +65,8 @@ def _now() -> dt.datetime:
 
 @dataclass(frozen=True)
 class SourceRecord:
+    """A source as pages and connectors see it: everything but the plaintext credentials."""
+
     id: int
     kind: str
     name: str

@@ -20,6 +20,21 @@ files carry no ids, so the caller supplies account / campaign / ad ids. Reach is
 `messages.getHistory`): `id`, `date`, `views`, `forwards`, `replies.replies`,
 `reactions.results[].count`. The MTProto `stats.broadcastStats` object has per-post counters
 but no publish dates, which is why messages are the input.
+
+What can be automated, and why there is no client class here:
+
+* Telegram Ads: no public statistics API. The cabinet (ads.telegram.org) talks to an internal RPC
+  authenticated by browser cookies; collecting through it is scraping and breaks without notice.
+  Its statistics and budget exports come in through the upload page (`jobs.sources.sync.
+  preview_telegram_export` / `commit_upload`), parsed by `parse` above.
+* Channel post statistics: the Bot API has none (a bot sees new posts, not their view counts).
+  MTProto does, for a *user* account that administers the channel: `messages.getHistory` gives
+  views / forwards / replies / reactions per message (what `parse_posts` reads) and
+  `stats.getBroadcastStats` (when `channelFull.can_view_stats`, on `stats_dc`) gives channel-level
+  graphs. That needs an MTProto library (Telethon / Pyrogram, not a dependency of this project)
+  and an interactive login that stores a user session — a credential far more powerful than an
+  ads token. `parse_posts` is ready for the messages such a collector returns; the collector is
+  not built until a deployment accepts storing that session.
 """
 from __future__ import annotations
 
