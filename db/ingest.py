@@ -35,6 +35,10 @@ FACT_MEASURES = ("spend", "impressions", "reach", "clicks", "leads", "conversion
                  "engagements", "video_views")
 
 
+#: Loads at least this big refresh PostgreSQL's planner statistics before committing.
+BULK_ROWS = 50_000
+
+
 class IngestError(ValueError):
     """Data that cannot be stored as given; the message is meant for the person who sent it."""
 
@@ -174,6 +178,10 @@ def ingest_ad_daily(conn: Connection, rows: pd.DataFrame, reporting_currency: st
     fact = fact.drop_duplicates(subset=["date", "ad_id"], keep="last")
     n = upsert_frame(conn, m.FactAdDaily.__table__, fact, key=["date", "ad_id"])
     refresh_rollup(conn, fact["date"].min(), fact["date"].max(), fact["account_id"].unique().tolist())
+    if conn.dialect.name == "postgresql" and n >= BULK_ROWS:
+        # Fresh statistics, or the planner keeps estimating the rollup at a few rows after a bulk load.
+        conn.execute(text("ANALYZE fact_ad_daily"))
+        conn.execute(text("ANALYZE agg_channel_daily"))
     bump_data_version(conn)
     return n
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -135,19 +136,29 @@ class FactAdDaily(_Measures, Base):
     video_views: Mapped[int] = mapped_column(Count, default=0)
 
 
-class AggChannelDaily(_Measures, Base):
+class AggChannelDaily(Base):
     """Rollup of fact_ad_daily by date × account, rebuilt for the touched window on every load.
 
     The overview reads ~10^4 rollup rows instead of 10^6-10^7 ad-day rows, which is what keeps
-    its callbacks under 100 ms.
+    its callbacks under 100 ms. Derived data, so measures are doubles: PostgreSQL sums float8
+    about 1.5× faster than numeric (and sums of bigint are numeric).
     """
 
     __tablename__ = "agg_channel_daily"
     date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     account_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     platform_id: Mapped[int] = mapped_column(Integer)
-    reach: Mapped[int | None] = mapped_column(Count, nullable=True)
-    video_views: Mapped[int] = mapped_column(Count, default=0)
+    spend: Mapped[float] = mapped_column(Float, default=0)
+    spend_rc: Mapped[float] = mapped_column(Float, default=0)
+    impressions: Mapped[float] = mapped_column(Float, default=0)
+    reach: Mapped[float | None] = mapped_column(Float, nullable=True)
+    clicks: Mapped[float] = mapped_column(Float, default=0)
+    leads: Mapped[float] = mapped_column(Float, default=0)
+    conversions: Mapped[float] = mapped_column(Float, default=0)
+    revenue: Mapped[float] = mapped_column(Float, default=0)
+    revenue_rc: Mapped[float] = mapped_column(Float, default=0)
+    engagements: Mapped[float] = mapped_column(Float, default=0)
+    video_views: Mapped[float] = mapped_column(Float, default=0)
 
 
 class FactHourly(_Measures, Base):
@@ -232,7 +243,7 @@ class AppState(Base):
 class Source(Base):
     """One configured data source (an ad account on a platform, an upload target, the demo).
 
-    Credentials are Fernet-encrypted JSON (jobs.secrets), never plaintext; `settings` is JSON text
+    Credentials are Fernet-encrypted JSON (db.secrets), never plaintext; `settings` is JSON text
     (lookback_days, timezone, currency, base_url override, action_map...). The lock columns are a
     lease: a worker owns the source while `locked_until` is in the future, so a crashed worker's
     lock expires on its own instead of blocking the source forever.
@@ -255,3 +266,97 @@ class Source(Base):
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class ModelVersion(Base):
+    """One trained model in the registry: its card, metrics, artefact and promotion decision.
+
+    Promoted versions keep status "promoted" after a newer one replaces them; the active model is
+    the latest promoted_at, so the promotion history stays readable and a rollback is a single
+    update. `data_version` is the app_state data version read before training: while it is
+    unchanged the hourly retrain has nothing new to learn from. Old artefacts are pruned to NULL
+    (metadata kept) so the table does not grow by a model per hour.
+    """
+
+    __tablename__ = "model_version"
+    __table_args__ = (
+        UniqueConstraint("target", "version"),
+        Index("ix_model_version_target_status", "target", "status"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    target: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer)
+    trained_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    data_version: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    metrics: Mapped[str] = mapped_column(Text, default="{}")
+    card: Mapped[str] = mapped_column(Text, default="{}")
+    artefact: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="candidate")  # candidate | promoted | rejected
+    promoted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class CampaignScore(Base):
+    """A model's prediction for one campaign over the scoring window, with its SHAP explanation.
+
+    Pages read these rows instead of running the model: `shap` is JSON {feature: contribution,
+    "base_value": …} summing to `prediction`, `features` the values the contributions refer to,
+    and `actual` the ROI db.metrics computes for the same campaign and window.
+    """
+
+    __tablename__ = "campaign_score"
+    model_version_id: Mapped[int] = mapped_column(ForeignKey("model_version.id"), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
+    date_from: Mapped[dt.date] = mapped_column(Date)
+    date_to: Mapped[dt.date] = mapped_column(Date)
+    prediction: Mapped[float] = mapped_column(Float)
+    lo: Mapped[float] = mapped_column(Float)
+    hi: Mapped[float] = mapped_column(Float)
+    actual: Mapped[float | None] = mapped_column(Float, nullable=True)
+    spend: Mapped[float] = mapped_column(Float, default=0)
+    shap: Mapped[str] = mapped_column(Text)
+    features: Mapped[str] = mapped_column(Text)
+    scored_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PlanningArtefact(Base):
+    """One stored result of the hourly planning steps: fitted response curves or a forecast run.
+
+    The Budget and Forecast pages read these rather than fitting in a callback (a fit takes
+    seconds; a page must answer in milliseconds). `status` is "ok", or "insufficient" when the
+    history was too short, so a page can tell "not run yet" (no row) from "cannot run yet".
+    `data_version` is the app_state data version read before fitting: while it is unchanged the
+    next cycle skips the fit. `payload` holds the curves (modeling.curves_io bytes, no pickle);
+    a forecast's numbers are rows of planning_forecast. `summary` is JSON: the ROI table, the
+    backtest card, or the reason for "insufficient". Old runs are deleted as new ones land.
+    """
+
+    __tablename__ = "planning_artefact"
+    __table_args__ = (Index("ix_planning_artefact_kind_id", "kind", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # curves | forecast
+    status: Mapped[str] = mapped_column(String(20))  # ok | insufficient
+    data_version: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    date_from: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    date_to: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    payload: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    summary: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class PlanningForecast(Base):
+    """One forecast day of one channel's metric (spend, conversions, revenue, roas) with its
+    80 % / 95 % intervals; channel "all" is the forecast of the channels' total."""
+
+    __tablename__ = "planning_forecast"
+    artefact_id: Mapped[int] = mapped_column(ForeignKey("planning_artefact.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    channel: Mapped[str] = mapped_column(String(40), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(20), primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    mean: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lo80: Mapped[float | None] = mapped_column(Float, nullable=True)
+    hi80: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lo95: Mapped[float | None] = mapped_column(Float, nullable=True)
+    hi95: Mapped[float | None] = mapped_column(Float, nullable=True)

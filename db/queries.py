@@ -60,40 +60,54 @@ def _display_rates(conn: Connection, currency: str, date_from: dt.date, date_to:
     return fx.reindex(days).ffill().bfill()
 
 
-def daily_by(conn_or_bind: Bind, f: Filters, by: str | None = "channel") -> pd.DataFrame:
-    """Base measures per date (and per channel / campaign), money in the display currency."""
+def aggregate(bind: Bind, f: Filters, by: str | None = "channel", per_day: bool = True) -> pd.DataFrame:
+    """Base measures per (date and) group, money in the display currency.
+
+    Without `per_day` SQL sums the whole window in one pass, unless a display currency other
+    than the reporting one needs each day's FX rate — then days are summed in pandas after
+    conversion, which is still only a few thousand rollup rows.
+    """
+    reporting = get_settings().reporting_currency
+    currency = f.currency or reporting
+    by_day = per_day or currency != reporting
     table = m.FactAdDaily if (f.campaign_ids or by == "campaign") else m.AggChannelDaily
-    group = [table.date]
-    label_cols = ["date"]
-    if by == "channel":
-        group.append(m.Platform.slug)
-        label_cols.append("channel")
-    elif by == "campaign":
-        group += [table.campaign_id]
-        label_cols.append("campaign_id")
-    elif by == "account":
-        group += [table.account_id]
-        label_cols.append("account_id")
+    group, label_cols = ([table.date], ["date"]) if by_day else ([], [])
+    if by:
+        group.append(m.Platform.slug if by == "channel" else getattr(table, GROUP_KEYS[by]))
+        label_cols.append(GROUP_KEYS[by])
     # Sums come back as floats from SQL: converting Decimal objects in pandas costs more than the query.
-    q = (select(*group, *[cast(func.sum(getattr(table, c)), Float) for c in SUMMED])
-         .join(m.Platform, m.Platform.id == table.platform_id)
-         .where(and_(*_where(table, f))).group_by(*group))
-    with connect(conn_or_bind) as conn:
-        frame = pd.DataFrame(conn.execute(q).all(), columns=[*label_cols, *SUMMED])
-        currency = f.currency or get_settings().reporting_currency
+    q = select(*group, *[cast(func.sum(getattr(table, c)), Float) for c in SUMMED])
+    if f.channels or by == "channel":
+        q = q.join(m.Platform, m.Platform.id == table.platform_id)
+    q = q.where(and_(*_where(table, f)))
+    if group:
+        q = q.group_by(*group)
+    with connect(bind) as conn:
+        # Plain DB-API rows: nothing here needs SQLAlchemy's per-row result processing.
+        frame = pd.DataFrame(conn.execute(q).cursor.fetchall(), columns=[*label_cols, *SUMMED])
         frame = frame.rename(columns={"spend_rc": "spend", "revenue_rc": "revenue"})
-        frame[list(mx.BASE_MEASURES)] = frame[list(mx.BASE_MEASURES)].astype("float64")
-        frame["date"] = pd.to_datetime(frame["date"])
-        if currency != get_settings().reporting_currency and not frame.empty:
+        frame[list(mx.BASE_MEASURES)] = frame[list(mx.BASE_MEASURES)].astype("float64").fillna(0.0)
+        if by_day:
+            frame["date"] = pd.to_datetime(frame["date"])
+        if currency != reporting and not frame.empty:
             rates = _display_rates(conn, currency, f.date_from, f.date_to)
             per_row = rates.reindex(frame["date"]).to_numpy()
             frame["spend"] = frame["spend"] / per_row
             frame["revenue"] = frame["revenue"] / per_row
+    if by_day and not per_day:
+        keys = label_cols[1:]
+        frame = (frame.groupby(keys, as_index=False)[list(mx.BASE_MEASURES)].sum() if keys
+                 else frame[list(mx.BASE_MEASURES)].sum().to_frame().T)
     return frame
 
 
+def daily_by(bind: Bind, f: Filters, by: str | None = "channel") -> pd.DataFrame:
+    """Base measures per date (and per channel / campaign / account), in the display currency."""
+    return aggregate(bind, f, by=by, per_day=True)
+
+
 def totals(bind: Bind, f: Filters) -> dict[str, float]:
-    frame = daily_by(bind, f, by=None)
+    frame = aggregate(bind, f, by=None, per_day=False)
     return {c: float(frame[c].sum()) if not frame.empty else 0.0 for c in mx.BASE_MEASURES}
 
 
@@ -142,11 +156,9 @@ def timeseries(bind: Bind, f: Filters, metric: str, by: str | None = "channel",
 
 def breakdown(bind: Bind, f: Filters, by: str = "channel") -> pd.DataFrame:
     """Sums and every metric per channel / campaign for the window (tables, donuts)."""
-    frame = daily_by(bind, f, by=by)
-    key = GROUP_KEYS[by]
-    if frame.empty:
-        return pd.DataFrame(columns=[key, *mx.METRICS])
-    sums = frame.groupby(key, as_index=False)[list(mx.BASE_MEASURES)].sum()
+    sums = aggregate(bind, f, by=by, per_day=False)
+    if sums.empty:
+        return pd.DataFrame(columns=[GROUP_KEYS[by], *mx.METRICS])
     return mx.add_metrics(sums)
 
 
