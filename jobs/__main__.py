@@ -74,6 +74,18 @@ def cmd_loop(_: argparse.Namespace) -> int:
             log.exception("hourly cycle failed")
 
 
+def cmd_fx_import(args: argparse.Namespace) -> int:
+    """Daily FX from an ECB-style CSV (Date,USD,RUB,... per EUR), converted to the reporting currency."""
+    from db.session import unit_of_work
+    from jobs.sources.fx import import_ecb_csv
+
+    data = Path(args.file).read_bytes()
+    with unit_of_work() as conn:
+        rows = import_ecb_csv(conn, data, get_settings().reporting_currency)
+    log.info("FX rates imported: %d rows from %s", rows, args.file)
+    return 0
+
+
 def _database_is_empty() -> bool:
     from db.queries import date_bounds
 
@@ -115,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--end-date", default=None, help="last day (ISO); default yesterday")
     demo.set_defaults(fn=cmd_demo)
     sub.add_parser("cycle", help="run one hourly cycle in this process").set_defaults(fn=cmd_cycle)
+    fx = sub.add_parser("fx-import", help="import daily FX rates from an ECB-style CSV")
+    fx.add_argument("file")
+    fx.set_defaults(fn=cmd_fx_import)
     sub.add_parser("loop", help="run the hourly cycle in-process (no Redis)").set_defaults(fn=cmd_loop)
     sub.add_parser("up", help="migrate, load demo data if empty, start web + worker + scheduler").set_defaults(fn=cmd_up)
     args = parser.parse_args(argv)
