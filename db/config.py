@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     demo_seed: int = Field(default=42, alias="DEMETRA_DEMO_SEED")
     demo_days: int = Field(default=365, alias="DEMETRA_DEMO_DAYS")
     demo_scale: float = Field(default=1.0, alias="DEMETRA_DEMO_SCALE")
+    #: Unset: local mode, anyone who can open the app may change sources. Set: changes ask for it.
+    admin_token: SecretStr | None = Field(default=None, alias="DEMETRA_ADMIN_TOKEN")
 
     @property
     def sqlalchemy_url(self) -> str:
