@@ -6,8 +6,12 @@ import datetime as dt
 import pandas as pd
 
 from dashboard.cache import cached
-from db import queries
+from db import model_queries, planning_queries, queries
+from db.config import get_settings
 from db.filters import Filters
+from modeling import compare, curves_io, roi_model
+from modeling.budget import Curves
+from modeling.explain_text import drivers
 
 
 @cached
@@ -43,3 +47,107 @@ def last_day() -> dt.date | None:
 def channel_labels() -> dict[str, str]:
     channels = available_channels()
     return dict(zip(channels["slug"], channels["name"]))
+
+
+# ---- The ROI model's stored results (Explain page) -----------------------------------------
+# Keyed on the score stamp as well as the data version: the score step writes after the sync
+# has bumped the data version, so the data version alone would keep serving the old scores.
+
+MODEL_TARGET = "roi"
+
+
+Stamp = tuple[int, str]
+
+
+def score_stamp() -> Stamp | None:
+    """(scored model id, scored at): changes whenever scores are written; None until the first
+    model has been scored."""
+    return model_queries.score_stamp(None, MODEL_TARGET)
+
+
+@cached
+def scored_model(stamp: Stamp) -> model_queries.ModelRecord | None:
+    return model_queries.model_record(None, stamp[0])
+
+
+@cached
+def campaign_scores(stamp: Stamp) -> pd.DataFrame:
+    return model_queries.scores(None, stamp[0])
+
+
+def last_retrain() -> dict | None:
+    """What the last retrain decided (one small read: a skip changes no score stamp)."""
+    return model_queries.last_retrain(None)
+
+
+@cached
+def campaign_drivers(stamp: Stamp, campaign_id: int, top: int = 5) -> list[str] | None:
+    """The campaign's strongest contributions in words; None when it was not scored or the
+    scored model's artefact has been pruned (its stored numbers are still shown)."""
+    frame = campaign_scores(stamp)
+    row = frame[frame["campaign_id"] == campaign_id]
+    blob = model_queries.model_artefact(None, stamp[0]) if not row.empty else None
+    if blob is None:
+        return None
+    shap, values = row.iloc[0]["shap"], row.iloc[0]["features"]
+    return drivers(roi_model.from_bytes(blob), pd.Series(values, dtype=object),
+                   pd.Series(shap, dtype="float64"), top=top, currency=get_settings().reporting_currency)
+
+
+# ---- Planning: channel comparison, stored curves and forecasts (Compare, Forecast, Budget) ----
+# The stored results are keyed on their run id: a run is written after the sync has bumped the
+# data version, so the data version alone would keep serving the previous run.
+
+COMPARE_DRAWS = 1000
+COMPARE_COLUMNS = ["key", "label", "channel", "value", "lo", "hi", "prob_better", "verdict",
+                   "prob_best", "rank", "rank_lo", "rank_hi"]
+
+
+@cached
+def comparison(f: Filters, metric: str, level: str = "channel", top: int = 10) -> pd.DataFrame:
+    """modeling.compare on the window's daily sums, best first, with display labels.
+
+    At campaign level only the `top` campaigns by spend are compared, with each other: a long
+    tail of small campaigns would add rows with intervals too wide to say anything.
+    """
+    by = "channel" if level == "channel" else "campaign"
+    key = queries.GROUP_KEYS[by]
+    daily = queries.daily_by(None, f, by=by)
+    if by == "campaign" and not daily.empty:
+        spend = daily.groupby(key)["spend"].sum()
+        daily = daily[daily[key].isin(spend[spend > 0].nlargest(top).index)]
+    if daily.empty:
+        return pd.DataFrame(columns=COMPARE_COLUMNS)
+    table = compare.compare_channels(daily, metric, n_boot=COMPARE_DRAWS, by=key)
+    table = table.rename(columns={key: "key"})
+    names = channel_labels()
+    if by == "channel":
+        table["channel"] = table["key"]
+        table["label"] = table["key"].map(names).fillna(table["key"])
+    else:
+        info = planning_queries.campaign_labels(None, table["key"].tolist()).set_index("campaign_id")
+        table["channel"] = table["key"].map(info["channel"])
+        table["label"] = [f"{info.at[k, 'campaign'] or f'Campaign {k}'} · {names.get(c, c)}"
+                          for k, c in zip(table["key"], table["channel"])]
+    return table[COMPARE_COLUMNS]
+
+
+def planning_run(kind: str) -> planning_queries.Artefact | None:
+    """The newest curves or forecast run (one small read), None before the first."""
+    return planning_queries.latest(None, kind)
+
+
+@cached
+def fitted_curves(run_id: int) -> dict[str, Curves]:
+    """The run's curves per target (revenue, conversions)."""
+    return curves_io.from_bytes(planning_queries.payload(None, run_id))
+
+
+@cached
+def stored_forecast(run_id: int, channel: str, metric: str) -> pd.DataFrame:
+    return planning_queries.forecast(None, run_id, channel, metric)
+
+
+@cached
+def forecast_channels(run_id: int) -> list[str]:
+    return planning_queries.forecast_channels(None, run_id)

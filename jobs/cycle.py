@@ -1,4 +1,5 @@
-"""The hourly cycle: sync → (retrain → score → explain → alerts → recommend → report).
+"""The hourly cycle: sync → retrain → score (SHAP stored with the predictions) → (alerts →
+recommend → report).
 
 On RQ each step is its own job depending on the previous one and retried with back-off, so a
 failed step is retried, recorded, and stops the steps that need its output instead of letting
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from rq import Retry
 from rq.job import Job
 
-from jobs import tasks
+from jobs import modeling_tasks, planning_tasks, tasks
 from jobs.queue import get_queue, redis_connection
 
 log = logging.getLogger("demetra.jobs")
@@ -24,6 +25,10 @@ Step = Callable[..., int]
 #: Order matters: each step reads what the previous one wrote.
 STEPS: list[tuple[str, Step]] = [
     ("sync", tasks.sync_sources),
+    ("retrain", modeling_tasks.retrain),
+    ("score", modeling_tasks.score),
+    ("fit_curves", planning_tasks.fit_curves),
+    ("forecast", planning_tasks.forecast),
 ]
 RETRY_INTERVALS = [30, 120, 300]
 
