@@ -8,7 +8,8 @@ from dash.dash_table.Format import Format, Scheme, Symbol
 from db import metrics as mx
 
 
-def _column(slug: str, currency: str) -> dict:
+def metric_column(slug: str, currency: str) -> dict:
+    """A DataTable column formatted from the metric registry (shared by every page's tables)."""
     metric = mx.get(slug)
     fmt: Format
     if metric.kind == "percent":
@@ -28,7 +29,7 @@ def metric_table(table_id: str, frame: pd.DataFrame, key: str, key_label: str, s
     data = frame[[key, *slugs]].sort_values(slugs[0], ascending=False)
     return dash_table.DataTable(
         id=table_id,
-        columns=[{"name": key_label, "id": key}] + [_column(s, currency) for s in slugs],
+        columns=[{"name": key_label, "id": key}] + [metric_column(s, currency) for s in slugs],
         data=data.to_dict("records"), sort_action="native", style_as_list_view=True,
         style_table={"overflowX": "auto"},
         style_cell={"fontFamily": "inherit", "fontSize": 13, "padding": "6px 10px", "textAlign": "right"},

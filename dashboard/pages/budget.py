@@ -25,7 +25,7 @@ from dash.dash_table.Format import Format, Scheme, Sign
 from dashboard import data
 from dashboard.components import charts
 from dashboard.components.cards import panel, run_stamp, run_unavailable
-from dashboard.components.tables import _column as metric_column
+from dashboard.components.tables import metric_column
 from dashboard.state import ViewState
 from db import metrics as mx
 from db import planning_queries as pq

@@ -17,7 +17,7 @@ from dash import Input, Output, callback, dash_table, dcc, html, no_update
 from dashboard import data
 from dashboard.components import charts
 from dashboard.components.cards import panel
-from dashboard.components.tables import _column as metric_column
+from dashboard.components.tables import metric_column
 from dashboard.state import ViewState
 from db import metrics as mx
 from db.config import get_settings
