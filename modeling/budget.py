@@ -5,11 +5,19 @@ outcome, next to a baseline (trend, day of week, season), as a marketing-mix mod
 platforms claim every conversion their ads touched, so per-channel reported revenue
 overstates what the channel causes, and only the total outcome tells how much would be lost
 without it. The platforms' daily claims still carry the curves' shapes; see
-``modeling.response`` for how the two sources are combined.
+``modeling.mmm_fit`` for how the two sources are combined.
 
 ROI follows Meridian and PyMC-Marketing: outcome lost if the channel's spend had been zero
 over the window, per unit of spend (not net of the spend: 1.0 means break-even on revenue).
 mROI is the outcome gained by 1 % more spend over the window, per unit of that extra spend.
+
+The bootstrap fits stand in for a posterior (each refit also draws the priors' centres, see
+``modeling.mmm_fit``): ROI and mROI are reported as their mean over the fits with 95 %
+quantile intervals, as Meridian reports posterior means, and plans maximise the mean
+response over the fits. On the demo simulator (bench/bench_budget.py, 8 seeds) the means
+were closer to the truth than the single best fit, whose ROI can even fall outside its own
+interval, and plans on the mean response kept more of the attainable gain when a curve's
+shape was poorly determined.
 
 Plans work on steady-state daily spend: a spend s held long enough that adstock equals s, so
 a channel's daily response is beta · hill(s). All money is in the units of the spend column.
@@ -24,6 +32,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from modeling import mmm_fit
 from modeling import response as rm
 from modeling.allocate import allocate
 
@@ -32,7 +41,8 @@ CURRENT_DAYS = 28
 #: median 1.4, 95 % between 0.7 and 2.8. Platform-attributed conversions typically run well
 #: above incrementality-test results; the prior steers channels whose effect the outcome
 #: cannot resolve (small spend, little variation) toward "claims ÷ 1.4" instead of toward
-#: zero or infinity, while well-measured channels move away from it freely.
+#: zero or infinity, while well-measured channels move away from it freely. The bootstrap
+#: draws its centre from it too, so such a channel's interval is as wide as the prior says.
 ATTRIBUTION_PRIOR = (1.4, 0.35)
 ALPHA = 0.05
 Objective = Literal["revenue", "conversions", "target_cpa"]
@@ -43,8 +53,9 @@ class Curves:
     """Fitted curves in data units; ``draws`` holds the bootstrap fits stacked on axis 0.
 
     ``roi`` has one row per channel: spend (window total), reported_roi, modelled_roi,
-    modelled_roi_lo/hi, mroi, mroi_lo/hi, contribution (window total) and attribution (the
-    fitted ratio of a platform's claims to what it causes; 1 when not fitted). ``baseline``
+    modelled_roi_lo/hi, mroi, mroi_lo/hi, contribution (window total; these three are means
+    over the draws, lo/hi their 2.5 % and 97.5 % quantiles) and attribution (the point fit's
+    ratio of a platform's claims to what it causes; 1 when not fitted). ``baseline``
     is the fitted baseline per day. Plans build on the last CURRENT_DAYS days: the
     baseline's mean level there and the demand multiplier's (``*_level``, with draws).
     """
@@ -97,15 +108,32 @@ class Curves:
         p = self.point
         return self.season_level * p.beta * rm.hill_slope(np.asarray(spend, float), p.k, p.n)
 
+    def expected_response(self, spend: np.ndarray) -> np.ndarray:
+        """Posterior-mean steady-state daily response per channel: the mean over the bootstrap
+        fits. ``spend`` may carry leading axes (channels last).
+
+        Plans maximise this rather than the point fit's response: the expected return of a
+        split is what a risk-neutral budget owner gets on average, and averaging over the fits
+        weighs a curve shape the data cannot pin down by how plausible each version of it is
+        instead of betting everything on one.
+        """
+        return self.response(np.asarray(spend, float)[..., None, :], draws=True).mean(axis=-2)
+
+    def expected_marginal(self, spend: np.ndarray) -> np.ndarray:
+        """d expected_response / d spend per channel."""
+        p = self.draws
+        a = np.asarray(spend, float)[..., None, :]
+        return (self.season_level_draws * p.beta * rm.hill_slope(a, p.k, p.n)).mean(axis=-2)
+
 
 @dataclass(frozen=True)
 class Plan:
     """A recommended daily split and what it is expected to bring, with 95 % intervals.
 
-    ``expected`` and ``uplift`` are (mean, lo, hi) of the steady-state daily outcome
-    (baseline included) and of its change against the current split. ``table`` has one row
-    per channel: current, recommended, change, saturation and marginal return before and
-    after, and the reason.
+    ``expected`` and ``uplift`` are (mean, lo, hi) over the bootstrap fits of the
+    steady-state daily outcome (baseline included) and of its change against the current
+    split. ``table`` has one row per channel: current, recommended, change, saturation (point
+    fit) and expected marginal return before and after, and the reason.
     """
 
     objective: str
@@ -153,7 +181,7 @@ def fit(daily: pd.DataFrame, outcome: pd.DataFrame | pd.Series | None = None,
 
     ``outcome`` is the business total per day — a frame with [date, <target>] or a date-indexed
     series. With it, the platforms' daily claims give the curves' shapes and the outcome their
-    true sizes (see ``modeling.response``; each platform is assumed to over-claim by a
+    true sizes (see ``modeling.mmm_fit``; each platform is assumed to over-claim by a
     constant factor, with ``attribution_prior`` on it), or, with ``shape_from_reports=False``,
     the outcome alone gives both. Without it, the curves describe the claims themselves
     (attribution 1, no baseline), and "modelled" ROI is just a smoothed reported ROI.
@@ -175,16 +203,16 @@ def fit(daily: pd.DataFrame, outcome: pd.DataFrame | pd.Series | None = None,
     y_fit = None if outcome is None else y / outcome_scale
     claims = (reported.to_numpy(float) / outcome_scale
               if outcome is None or shape_from_reports else None)
-    best, noise = rm.fit_mix(x / spend_scale, y_fit, design, claims, attribution_prior)
+    best, noise = mmm_fit.fit_mix(x / spend_scale, y_fit, design, claims, attribution_prior)
     boot = [rm.scaled(b, spend_scale, outcome_scale) for b in
-            rm.bootstrap_mix(x / spend_scale, y_fit, design, best, noise, n_boot, seed,
-                             claims, attribution_prior)]
+            mmm_fit.bootstrap_mix(x / spend_scale, y_fit, design, best, noise, n_boot, seed,
+                                  claims, attribution_prior)]
     point, draws = rm.scaled(best, spend_scale, outcome_scale), rm.stack(boot)
 
-    contribution, roi, mroi = _window_returns(x, design, point)
-    draw_returns = [_window_returns(x, design, b) for b in boot]
-    roi_lo, roi_hi = _interval(np.array([d[1] for d in draw_returns]))
-    mroi_lo, mroi_hi = _interval(np.array([d[2] for d in draw_returns]))
+    returns = np.array([_window_returns(x, design, b) for b in boot])  # draws × 3 × channels
+    contribution, roi, mroi = returns.mean(axis=0)
+    roi_lo, roi_hi = _interval(returns[:, 1])
+    mroi_lo, mroi_hi = _interval(returns[:, 2])
     channels = tuple(spend.columns)
     table = pd.DataFrame({
         "spend": x.sum(axis=0), "reported_roi": reported.sum().to_numpy() / x.sum(axis=0),
@@ -221,13 +249,13 @@ def predict_outcome(curves: Curves, spend_by_channel: Mapping[str, float]
     """Steady-state daily outcome (mean, lo, hi) at a daily spend per channel.
 
     Baseline at its recent level plus every channel's response; channels not in the mapping
-    stay at current spend. The interval spans the bootstrap fits.
+    stay at current spend. Mean and interval are over the bootstrap fits (the mean is the
+    one ``plan`` maximises).
     """
     spend = _vector(curves, spend_by_channel)
-    mean = curves.baseline_level + float(curves.response(spend).sum())
-    lo, hi = _interval(curves.baseline_level_draws
-                       + curves.response(spend, draws=True).sum(axis=-1))
-    return mean, float(lo), float(hi)
+    outcomes = curves.baseline_level_draws + curves.response(spend, draws=True).sum(axis=-1)
+    lo, hi = _interval(outcomes)
+    return float(outcomes.mean()), float(lo), float(hi)
 
 
 def _bounds(curves: Curves, current: np.ndarray, max_change: float | None,
@@ -259,7 +287,8 @@ def plan(curves: Curves, total_budget: float, max_change: float | None = 0.3,
 
     ``objective`` 'revenue' or 'conversions' maximises that outcome (the curves must have been
     fitted on it) spending the whole budget; 'target_cpa' maximises conversions spending at
-    most the budget, with total spend / incremental conversions ≤ ``target_cpa``.
+    most the budget, with total spend / incremental conversions ≤ ``target_cpa``. Outcomes
+    are the expected ones, averaged over the bootstrap fits (``Curves.expected_response``).
     ``bounds`` maps channel → (min, max) daily spend; ``max_change`` bounds each channel's
     relative change from ``current`` (default: mean of the last 28 days).
     """
@@ -271,16 +300,16 @@ def plan(curves: Curves, total_budget: float, max_change: float | None = 0.3,
         raise ValueError("objective 'target_cpa' needs target_cpa")
     now = _vector(curves, current)
     lower, upper = _bounds(curves, now, max_change, bounds)
-    split = allocate(curves.response, lower, upper, total_budget, start=now,
-                     gradient=curves.marginal, spend_all=objective != "target_cpa",
+    split = allocate(curves.expected_response, lower, upper, total_budget, start=now,
+                     gradient=curves.expected_marginal, spend_all=objective != "target_cpa",
                      max_cost_per_unit=target_cpa)
     expected = predict_outcome(curves, dict(zip(curves.channels, split)))
-    gain = float(curves.response(split).sum() - curves.response(now).sum())
     gain_draws = (curves.response(split, draws=True).sum(axis=-1)
                   - curves.response(now, draws=True).sum(axis=-1))
     gain_lo, gain_hi = _interval(gain_draws)
+    gain = float(gain_draws.mean())
     saturation = rm.hill(split, curves.point.k, curves.point.n)
-    mroi_now, mroi_new = curves.marginal(now), curves.marginal(split)
+    mroi_now, mroi_new = curves.expected_marginal(now), curves.expected_marginal(split)
     change = np.divide(split - now, now, out=np.zeros_like(now), where=now > 0)
     at_bound = np.isclose(split, lower, rtol=1e-4) | np.isclose(split, upper, rtol=1e-4)
     reasons = {c: _reason(saturation[i], mroi_now[i], mroi_new[i], change[i], at_bound[i],

@@ -1,4 +1,4 @@
-"""Adstock + Hill response curves, fitted against a total outcome with a baseline.
+"""Adstock + Hill response curves in a marketing-mix model: what a curve is.
 
 The model is the usual marketing-mix one (Meridian, PyMC-Marketing, Robyn):
 
@@ -12,24 +12,7 @@ The model is the usual marketing-mix one (Meridian, PyMC-Marketing, Robyn):
 * a yearly demand multiplier m on each channel's effect (the same ad sells more in high
   season), with a year of data or more.
 
-Two ways to fit it:
-
-* ``fit_mix`` — everything jointly against the outcome alone. Then a curve's level trades
-  off against the baseline (a near-linear stretch of curve looks like intercept + slope), so
-  ROI leans on the priors.
-* two-stage (``fit_mix`` given claims) — each platform's own daily claims r_c,t = A_c · f_c,t give the curve's
-  *shape*: a platform claims nothing on a day without delivery, which pins down where a
-  curve starts, and claims are far less noisy than the outcome. The outcome then gives each
-  curve's true *size* beta_c; A_c / beta_c is the platform's over-attribution. The assumption
-  is that a platform over-claims by a constant factor, not by a different curve.
-
-Everything runs in normalised units — spend divided by each channel's mean spend, outcome by
-its mean — so one set of bounds and priors fits any currency. Fits are MAP estimates by
-``scipy.optimize.least_squares`` (analytic Jacobians) on standardised residuals, with
-Gaussian priors as extra rows. Priors follow Meridian's defaults in spirit: half-saturation
-near the channel's typical spend (log k ~ N(0, 1)), Hill slope near 1 (log n ~ N(0, 0.4)),
-decay weakly pulled to 0.3, season coefficients to 0. Uncertainty: a moving-block residual
-bootstrap (blocks keep the autocorrelation adstock leaves in residuals), warm-started refits.
+How it is fitted, with which priors and how its uncertainty is drawn: ``modeling.mmm_fit``.
 """
 
 from __future__ import annotations
@@ -38,21 +21,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import least_squares
 from scipy.signal import lfilter
-from threadpoolctl import threadpool_limits
 
-DECAY_BOUNDS = (0.0, 0.95)
-LOG_K_BOUNDS = (np.log(0.05), np.log(20.0))
-LOG_N_BOUNDS = (np.log(0.5), np.log(4.0))
-#: Prior (mean, sd) of decay, log k and log n, in normalised units, and of a season coefficient.
-PRIORS = ((0.3, 0.3), (0.0, 1.0), (0.0, 0.4))
-SEASON_PRIOR_SD = 0.2
-BLOCK_DAYS = 14
 YEAR_DAYS = 365
-#: least_squares' ftol/xtol/gtol. The default 1e-8 took 313 evaluations on the 7-channel demo
-#: against 49 at 1e-6, for a 5e-5 relative difference in the objective.
-TOLERANCE = 1e-6
 
 
 @dataclass(frozen=True)
@@ -143,277 +114,15 @@ def baseline(design: MixDesign, params: MixParams) -> np.ndarray:
     return np.exp(design.base @ params.base.T)
 
 
-def _adstock_decay_derivative(x: np.ndarray, a: np.ndarray, decay: float) -> np.ndarray:
-    """∂a_t/∂λ for a_t = (1-λ)x_t + λa_{t-1}: it obeys g_t = a_{t-1} - x_t + λ g_{t-1}."""
+def adstock_decay_derivative(x: np.ndarray, a: np.ndarray, decay: float) -> np.ndarray:
+    """∂a_t/∂λ for a_t = (1-λ)x_t + λa_{t-1}: it obeys g_t = a_{t-1} - x_t + λ g_{t-1}.
+
+    For the fit's Jacobian; kept beside ``geometric_adstock`` because both must start from
+    the same carry-over before day 0.
+    """
     prior = x[: min(7, len(x))].mean()
     a_prev = np.concatenate([[prior], a[:-1]])
     return lfilter([1.0], [1.0, -decay], a_prev - x)
-
-
-def _solve(residuals, jacobian, start: np.ndarray, bounds) -> np.ndarray:
-    # The matrices are small (hundreds of rows × tens of columns): multi-threaded BLAS only
-    # adds overhead, 400× slower per SVD measured on 2 busy cores. One thread is fastest.
-    with threadpool_limits(limits=1, user_api="blas"):
-        return least_squares(residuals, start, jac=jacobian, bounds=bounds, method="trf",
-                             x_scale="jac", ftol=TOLERANCE, xtol=TOLERANCE,
-                             gtol=TOLERANCE).x
-
-
-class _Curves:
-    """Curves (and optionally a baseline) fitted to one target series by penalised least
-    squares. Parameter vector: baseline coefficients (when ``with_baseline``), then per
-    channel (beta, decay, log k, log n, season coefficients)."""
-
-    def __init__(self, x: np.ndarray, y: np.ndarray, design: MixDesign, with_baseline: bool):
-        self.x, self.y, self.design = x, y, design
-        self.n_base = design.base.shape[1] if with_baseline else 0
-        self.n_season = design.season.shape[1]
-        self.width = 4 + self.n_season
-        self.n_channels = x.shape[1]
-        self.sigma = 1.0
-        prior = [*PRIORS, *[(0.0, SEASON_PRIOR_SD)] * self.n_season]
-        self.prior_mean = np.tile([m for m, _ in prior], self.n_channels)
-        self.prior_sd = np.tile([s for _, s in prior], self.n_channels)
-
-    def vector(self, params: MixParams) -> np.ndarray:
-        per_channel = np.column_stack([params.beta, params.decay, np.log(params.k),
-                                       np.log(params.n), params.season])
-        return np.concatenate([params.base[:self.n_base], per_channel.ravel()])
-
-    def params(self, theta: np.ndarray, template: MixParams) -> MixParams:
-        per = theta[self.n_base:].reshape(self.n_channels, self.width)
-        base = theta[:self.n_base] if self.n_base else template.base
-        return replace(template, beta=per[:, 0], decay=per[:, 1], k=np.exp(per[:, 2]),
-                       n=np.exp(per[:, 3]), season=per[:, 4:], base=base)
-
-    def _fitted(self, params: MixParams) -> np.ndarray:
-        media = contributions(self.x, self.design, params).sum(axis=1)
-        return media + baseline(self.design, params) if self.n_base else media
-
-    def residuals(self, theta: np.ndarray, template: MixParams) -> np.ndarray:
-        params = self.params(theta, template)
-        shape = theta[self.n_base:].reshape(self.n_channels, self.width)[:, 1:].ravel()
-        return np.concatenate([(self._fitted(params) - self.y) / self.sigma,
-                               (shape - self.prior_mean) / self.prior_sd])
-
-    def jacobian(self, theta: np.ndarray, template: MixParams) -> np.ndarray:
-        params = self.params(theta, template)
-        days = len(self.y)
-        jac = np.zeros((days + len(self.prior_mean), theta.size))
-        if self.n_base:
-            jac[:days, :self.n_base] = (baseline(self.design, params)[:, None]
-                                        * self.design.base)
-        multiplier = self.design.multiplier(params)
-        a = geometric_adstock(self.x, params.decay)
-        for c in range(self.n_channels):
-            k, n, beta, m = params.k[c], params.n[c], params.beta[c], multiplier[:, c]
-            h = hill(a[:, c], k, n)
-            spread = h * (1 - h)
-            log_ratio = np.log(np.divide(a[:, c], k, out=np.ones(days), where=a[:, c] > 0))
-            d_decay = beta * hill_slope(a[:, c], k, n) * _adstock_decay_derivative(
-                self.x[:, c], a[:, c], params.decay[c])
-            col = self.n_base + self.width * c
-            jac[:days, col:col + self.width] = m[:, None] * np.column_stack(
-                [h, d_decay, -beta * n * spread, beta * n * spread * log_ratio,
-                 (beta * h)[:, None] * self.design.season])
-        jac[:days] /= self.sigma
-        prior_cols = (self.n_base + self.width * np.arange(self.n_channels)[:, None]
-                      + np.arange(1, self.width)[None, :]).ravel()
-        jac[days + np.arange(len(prior_cols)), prior_cols] = 1 / self.prior_sd
-        return jac
-
-    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
-        season = [np.inf] * self.n_season
-        per_lo = [0.0, DECAY_BOUNDS[0], LOG_K_BOUNDS[0], LOG_N_BOUNDS[0], *np.negative(season)]
-        per_hi = [np.inf, DECAY_BOUNDS[1], LOG_K_BOUNDS[1], LOG_N_BOUNDS[1], *season]
-        base = np.full(self.n_base, np.inf)
-        return (np.concatenate([-base, np.tile(per_lo, self.n_channels)]),
-                np.concatenate([base, np.tile(per_hi, self.n_channels)]))
-
-    def solve(self, start: MixParams) -> MixParams:
-        theta = _solve(lambda t: self.residuals(t, start), lambda t: self.jacobian(t, start),
-                       self.vector(start), self.bounds())
-        return self.params(theta, start)
-
-    def noise(self, params: MixParams) -> float:
-        return max(float(np.std(self._fitted(params) - self.y)), 1e-9)
-
-
-@dataclass(frozen=True)
-class Noise:
-    """Residual sds that weigh the rows: the outcome's and, two-stage, each platform's."""
-
-    outcome: float
-    reported: np.ndarray | None
-
-
-def _channel(params: MixParams, c: int) -> MixParams:
-    pick = slice(c, c + 1)
-    return replace(params, decay=params.decay[pick], k=params.k[pick], n=params.n[pick],
-                   beta=params.beta[pick], season=params.season[pick],
-                   attribution=params.attribution[pick])
-
-
-def _start(x: np.ndarray, y: np.ndarray, design: MixDesign) -> MixParams:
-    """A first guess from a linear fit (baseline + spend).
-
-    Hill(1; k=1, n=1) = ½, so a linear slope b at mean spend maps to beta = 2b; the log
-    baseline starts as a log-linear fit to what the linear media terms leave over.
-    """
-    n_base = design.base.shape[1]
-    coef, *_ = np.linalg.lstsq(np.column_stack([design.base, x]), y, rcond=None)
-    slope = np.clip(coef[n_base:], 0.0, None)
-    rest = np.maximum(y - x @ slope, 0.1 * np.mean(y))
-    base, *_ = np.linalg.lstsq(design.base, np.log(rest), rcond=None)
-    ones = np.ones(x.shape[1])
-    return MixParams(decay=PRIORS[0][0] * ones, k=ones, n=ones, beta=np.maximum(2 * slope, 0.01),
-                     base=base, season=np.zeros((x.shape[1], design.season.shape[1])),
-                     attribution=ones)
-
-
-def _fit_joint(x: np.ndarray, y: np.ndarray, design: MixDesign, start: MixParams,
-               sigma: float | None) -> tuple[MixParams, float]:
-    """Curves and baseline against the outcome; ``sigma`` None = estimate it (two passes)."""
-    problem = _Curves(x, y, design, with_baseline=True)
-    if sigma is not None:
-        problem.sigma = sigma
-        return problem.solve(start), sigma
-    params = start
-    for _ in range(2):
-        problem.sigma = problem.noise(params)
-        params = problem.solve(params)
-    return params, problem.sigma
-
-
-def _fit_shapes(x: np.ndarray, reported: np.ndarray, design: MixDesign, start: MixParams,
-                sigmas: np.ndarray | None) -> tuple[MixParams, np.ndarray]:
-    """Stage 1: each channel's curve fitted to its platform's claims alone (beta = claims'
-    size). Channels are separate problems: a few small fits beat one big one."""
-    fits, noise = [], []
-    for c in range(x.shape[1]):
-        problem = _Curves(x[:, [c]], reported[:, c], design, with_baseline=False)
-        params = _channel(start, c)
-        passes = [sigmas[c]] if sigmas is not None else [None, None]
-        for sigma in passes:
-            problem.sigma = problem.noise(params) if sigma is None else sigma
-            params = problem.solve(params)
-        fits.append(params)
-        noise.append(problem.sigma)
-    stacked = replace(start, **{f: np.concatenate([getattr(p, f) for p in fits])
-                                for f in ("decay", "k", "n", "beta", "season")})
-    return stacked, np.array(noise)
-
-
-def _fit_sizes(shapes: np.ndarray, claims: np.ndarray, y: np.ndarray, design: MixDesign,
-               start: MixParams, sigma: float | None,
-               attribution_prior: tuple[float, float] | None
-               ) -> tuple[np.ndarray, np.ndarray, float]:
-    """Stage 2: y = exp(B·b) + shapes @ beta, beta > 0 — the curves' true sizes.
-
-    ``claims`` are the claimed sizes A from stage 1; ``attribution_prior`` (median, log-sd)
-    puts a log-normal prior on A / beta. ``sigma`` None = estimate it (two passes).
-    """
-    n_base = design.base.shape[1]
-    prior_median, prior_sd = attribution_prior or (1.0, np.inf)
-    log_claims = np.log(np.maximum(claims, 1e-12))
-
-    def residuals(theta: np.ndarray, scale: float) -> np.ndarray:
-        fit = np.exp(design.base @ theta[:n_base]) + shapes @ theta[n_base:] - y
-        gap = (log_claims - np.log(theta[n_base:]) - np.log(prior_median)) / prior_sd
-        return np.concatenate([fit / scale, gap])
-
-    def jacobian(theta: np.ndarray, scale: float) -> np.ndarray:
-        top = np.column_stack([np.exp(design.base @ theta[:n_base])[:, None] * design.base,
-                               shapes]) / scale
-        prior = np.zeros((len(claims), theta.size))
-        prior[:, n_base:] = np.diag(-1 / (theta[n_base:] * prior_sd))
-        return np.vstack([top, prior])
-
-    bounds = (np.concatenate([np.full(n_base, -np.inf), np.full(len(claims), 1e-9)]), np.inf)
-    theta = np.concatenate([start.base, np.maximum(start.beta, 1e-6)])
-    for scale in ([sigma] if sigma is not None else [None, None]):
-        if scale is None:
-            scale = max(float(np.std(residuals(theta, 1.0)[:len(y)])), 1e-9)
-        theta = _solve(lambda t: residuals(t, scale), lambda t: jacobian(t, scale), theta,
-                       bounds)
-    return theta[:n_base], theta[n_base:], scale
-
-
-def _two_stage(x: np.ndarray, y: np.ndarray, reported: np.ndarray, design: MixDesign,
-               start: MixParams, noise: Noise | None,
-               attribution_prior: tuple[float, float] | None) -> tuple[MixParams, Noise]:
-    claimed, sigmas = _fit_shapes(x, reported, design, start,
-                                  None if noise is None else noise.reported)
-    shapes = contributions(x, design, replace(claimed, beta=np.ones_like(claimed.beta)))
-    base, beta, sigma = _fit_sizes(shapes, claimed.beta, y, design,
-                                   replace(start, beta=claimed.beta / start.attribution),
-                                   None if noise is None else noise.outcome, attribution_prior)
-    return (replace(claimed, base=base, beta=beta, attribution=claimed.beta / beta),
-            Noise(sigma, sigmas))
-
-
-def _claims_only(x: np.ndarray, reported: np.ndarray, design: MixDesign, start: MixParams,
-                 noise: Noise | None) -> tuple[MixParams, Noise]:
-    """Curves of the claims themselves: attribution 1 and no baseline (exp(-inf) = 0)."""
-    claimed, sigmas = _fit_shapes(x, reported, design, start,
-                                  None if noise is None else noise.reported)
-    base = np.zeros(design.base.shape[1])
-    base[0] = -np.inf
-    return replace(claimed, base=base), Noise(0.0, sigmas)
-
-
-def fit_mix(x: np.ndarray, y: np.ndarray | None, design: MixDesign,
-            reported: np.ndarray | None = None,
-            attribution_prior: tuple[float, float] | None = None) -> tuple[MixParams, Noise]:
-    """MAP fit on normalised spend ``x`` (days × channels) and outcome ``y``: jointly, or in
-    two stages when the platforms' claims ``reported`` (days × channels, y's units) are given,
-    optionally with a log-normal prior (median, log-sd) on each platform's over-attribution.
-    With claims but no outcome (``y`` None) the curves describe the claims themselves.
-
-    Returns the fit and the noise levels, which the bootstrap keeps fixed.
-    """
-    if reported is None:
-        params, sigma = _fit_joint(x, y, design, _start(x, y, design), None)
-        return params, Noise(sigma, None)
-    start = _start(x, reported.sum(axis=1) if y is None else y, design)
-    median = attribution_prior[0] if attribution_prior else 1.0
-    claims_start = replace(start, beta=np.maximum(reported.mean(axis=0) * 2, 1e-6),
-                           attribution=np.full(x.shape[1], median))
-    if y is None:
-        return _claims_only(x, reported, design, claims_start, None)
-    return _two_stage(x, y, reported, design, claims_start, None, attribution_prior)
-
-
-def bootstrap_mix(x: np.ndarray, y: np.ndarray | None, design: MixDesign, best: MixParams,
-                  noise: Noise, n_boot: int, seed: int, reported: np.ndarray | None = None,
-                  attribution_prior: tuple[float, float] | None = None) -> list[MixParams]:
-    """Refits of ``fit_mix`` on moving-block resampled residuals, warm-started at ``best``.
-
-    Outcome and claim residuals are resampled on the same days, which keeps their
-    correlation. Same seed, same draws.
-    """
-    rng = np.random.default_rng(seed)
-    days = x.shape[0]
-    block = min(BLOCK_DAYS, days)
-    n_blocks = -(-days // block)
-    media = contributions(x, design, best)
-    y_hat = None if y is None else baseline(design, best) + media.sum(axis=1)
-    claimed = None if reported is None else media * best.attribution
-    claims_start = replace(best, beta=best.beta * best.attribution)
-    draws = []
-    for _ in range(n_boot):
-        starts = rng.integers(0, days - block + 1, size=n_blocks)
-        idx = (starts[:, None] + np.arange(block)[None, :]).ravel()[:days]
-        y_star = None if y is None else y_hat + (y - y_hat)[idx]
-        r_star = None if reported is None else claimed + (reported - claimed)[idx]
-        if reported is None:
-            draws.append(_fit_joint(x, y_star, design, best, noise.outcome)[0])
-        elif y is None:
-            draws.append(_claims_only(x, r_star, design, claims_start, noise)[0])
-        else:
-            draws.append(_two_stage(x, y_star, r_star, design, claims_start, noise,
-                                    attribution_prior)[0])
-    return draws
 
 
 def scaled(params: MixParams, spend_scale: np.ndarray, outcome_scale: float) -> MixParams:

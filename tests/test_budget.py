@@ -76,6 +76,27 @@ def test_predict_outcome_matches_recent_level_and_grows_with_spend(
         budget.predict_outcome(curves, {"nope": 1.0})
 
 
+def test_expected_response_averages_the_draws_and_plans_maximise_it(
+        curves: budget.Curves) -> None:
+    spend = curves.current.to_numpy()
+    grid = spend[None, :] * np.linspace(0.5, 1.5, 5)[:, None]
+    expected = curves.expected_response(grid)
+    assert expected.shape == grid.shape
+    assert expected[2] == pytest.approx(curves.response(spend, draws=True).mean(axis=0))
+    step = 1e-3 * spend
+    numeric = (curves.expected_response(spend + step)
+               - curves.expected_response(spend - step)) / (2 * step)
+    assert curves.expected_marginal(spend) == pytest.approx(numeric, rel=1e-4)
+    # The plan maximises the expected outcome: the point fit's own optimum brings no more.
+    plan = budget.plan(curves, float(spend.sum()), max_change=0.3)
+    split = np.array([plan.split[c] for c in curves.channels])
+    by_point = allocate(curves.response, spend * 0.7, spend * 1.3, spend.sum(), spend)
+    assert (curves.expected_response(split).sum()
+            >= curves.expected_response(by_point).sum() - 1e-9 * spend.sum())
+    assert plan.uplift[0] == pytest.approx(curves.expected_response(split).sum()
+                                           - curves.expected_response(spend).sum())
+
+
 def test_plan_reaches_the_oracle_within_limits(mix: MixData, curves: budget.Curves) -> None:
     now = curves.current
     plan = budget.plan(curves, float(now.sum()), max_change=0.3)
@@ -109,7 +130,7 @@ def test_plan_bounds_target_cpa_and_objective_checks(mix: MixData) -> None:
                       target_cpa=25.0)
     spent = sum(cpa.split.values())
     assert spent <= total * 2 + 1e-6
-    bought = curves.response(np.array([cpa.split[c] for c in curves.channels])).sum()
+    bought = curves.expected_response(np.array([cpa.split[c] for c in curves.channels])).sum()
     assert spent / bought <= 25.0 * 1.001
     with pytest.raises(ValueError, match="maximums"):
         budget.plan(curves, total * 2, max_change=0.3, objective="conversions")

@@ -1,4 +1,4 @@
-"""Adstock and Hill maths, and the analytic Jacobian of the curve fit."""
+"""Adstock and Hill maths, the analytic Jacobian of the curve fit, and its bootstrap."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from modeling import mmm_fit
 from modeling import response as rm
 
 
@@ -46,7 +47,7 @@ def test_curve_fit_jacobian_matches_finite_differences(with_baseline: bool) -> N
     dates = pd.date_range("2024-01-01", periods=400, freq="D")
     design = rm.mix_design(dates)
     x = rng.lognormal(0, 0.4, (400, 3))
-    problem = rm._Curves(x, rng.normal(1, 0.1, 400), design, with_baseline)
+    problem = mmm_fit._Curves(x, rng.normal(1, 0.1, 400), design, with_baseline)
     problem.sigma = 0.07
     template = rm.MixParams(
         decay=np.array([0.2, 0.5, 0.7]), k=np.array([0.8, 1.2, 2.0]),
@@ -67,3 +68,27 @@ def test_yearly_terms_only_with_a_year_of_data() -> None:
     long = rm.mix_design(pd.date_range("2024-01-01", periods=400, freq="D"))
     assert short.season.shape == (200, 0) and short.base.shape == (200, 8)
     assert long.season.shape == (400, 2) and long.base.shape == (400, 10)
+
+
+def test_bootstrap_gives_an_unresolved_size_the_width_of_its_prior() -> None:
+    # Channel 0 moves the outcome a lot and varies; channel 1 is 1 % of it, so only the
+    # attribution prior (log-sd 0.35) sizes it. Refits that kept the prior fixed would give
+    # channel 1 nearly the same size every time: an interval far narrower than what is known.
+    rng = np.random.default_rng(1)
+    days = 300
+    dates = pd.date_range("2024-01-01", periods=days, freq="D")
+    design = rm.mix_design(dates)
+    regimes = np.exp(rng.normal(0, 0.4, (days // 30 + 1, 2)))[np.arange(days) // 30]
+    x = regimes * rng.lognormal(0, 0.1, (days, 2))
+    truth = rm.MixParams(decay=np.array([0.3, 0.3]), k=np.ones(2), n=np.ones(2),
+                         beta=np.array([0.6, 0.02]), base=np.zeros(design.base.shape[1]),
+                         season=np.zeros((2, 0)), attribution=np.full(2, 1.5))
+    media = rm.contributions(x, design, truth)
+    y = 1.0 + media.sum(axis=1) + rng.normal(0, 0.02, days)
+    claims = 1.5 * media * rng.lognormal(0, 0.03, media.shape)
+    prior = (1.4, 0.35)
+    best, noise = mmm_fit.fit_mix(x, y, design, claims, prior)
+    draws = mmm_fit.bootstrap_mix(x, y, design, best, noise, 30, 0, claims, prior)
+    spread = np.log(rm.stack(draws).attribution).std(axis=0)
+    assert spread[0] < 0.1
+    assert 0.2 < spread[1] < 0.5

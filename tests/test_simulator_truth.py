@@ -1,8 +1,12 @@
 """Curves, budget plans and forecasts against the demo simulator's ground truth (seed 42).
 
-A small version of bench/bench_budget.py and bench/bench_forecast.py. Thresholds sit a bit
-under what the benches measure on this seed (median |ROI error| 14.6 %, oracle share 84.5 %,
-MASE 0.80 vs 1.06 for seasonal-naive), so a regression in the estimator fails here.
+A small version of bench/bench_budget.py and bench/bench_forecast.py, on the bench's fixed
+window (the simulator's window otherwise ends today and its season drifts from run to run).
+Thresholds sit a bit under what the benches measure on this seed — median |ROI error| 10.5 %,
+worst channel 29 % (tiktok: even given its true curve, this outcome series sizes it at
+1.5 ± 0.16 × the truth), 5 of 7 ROI and mROI intervals holding the truth, oracle share
+88.4 %, fit + plan ≈ 1.5 s; MASE 0.80 vs 1.06 for seasonal-naive — so a regression in the
+estimator fails here.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bench.bench_budget import END_DATE
 from bench.simdata import channel_daily, true_steady_response
 from modeling import budget, forecast
 from modeling.allocate import allocate
@@ -21,23 +26,28 @@ from modeling.simulator import SimConfig, simulate
 
 @pytest.fixture(scope="module")
 def sim():
-    result = simulate(SimConfig(seed=42, days=365, scale=1.0))
+    result = simulate(SimConfig(seed=42, days=365, scale=1.0, end_date=END_DATE))
     return result, channel_daily(result)
 
 
 def test_modelled_roi_beats_reported_and_the_plan_nears_the_oracle(sim) -> None:
     result, daily = sim
     started = time.perf_counter()
-    curves = budget.fit(daily, result.outcome, seed=0, n_boot=20)
+    curves = budget.fit(daily, result.outcome, seed=0, n_boot=40)
     now = curves.current
     plan = budget.plan(curves, float(now.sum()), max_change=0.3)
     assert time.perf_counter() - started < 5.0
 
-    truth = pd.Series({c: t["true_roi"] for c, t in result.truth["channels"].items()})
-    modelled = (curves.modelled_roi / truth[curves.modelled_roi.index] - 1).abs()
-    reported = (curves.reported_roi / truth[curves.reported_roi.index] - 1).abs()
-    assert modelled.median() < 0.2
-    assert modelled.median() < reported.median() / 2
+    truth = pd.DataFrame(result.truth["channels"]).T.loc[list(curves.channels)]
+    modelled = (curves.modelled_roi / truth["true_roi"] - 1).abs()
+    reported = (curves.reported_roi / truth["true_roi"] - 1).abs()
+    assert modelled.median() < 0.13 and modelled.max() < 0.35
+    assert modelled.median() < reported.median() / 3
+    roi = curves.roi
+    assert ((roi["modelled_roi_lo"] <= truth["true_roi"])
+            & (truth["true_roi"] <= roi["modelled_roi_hi"])).sum() >= 5
+    assert ((roi["mroi_lo"] <= truth["true_mroi"])
+            & (truth["true_mroi"] <= roi["mroi_hi"])).sum() >= 5
 
     steady = true_steady_response(result, curves.channels)
     current = now.to_numpy()
@@ -45,7 +55,7 @@ def test_modelled_roi_beats_reported_and_the_plan_nears_the_oracle(sim) -> None:
     split = np.array([plan.split[c] for c in curves.channels])
     share = (steady(split).sum() - steady(current).sum()) / (
         steady(oracle).sum() - steady(current).sum())
-    assert share > 0.8
+    assert share > 0.86
 
 
 def test_forecasts_beat_seasonal_naive(sim) -> None:
