@@ -39,7 +39,7 @@ class PlanningJobConfig:
     #: Curves need spend to have moved: 12 weeks is about the least a daily mix model with a
     #: weekly pattern and a trend can separate from its baseline.
     min_curve_days: int = 84
-    #: Bootstrap refits behind each interval: both targets together take 3-6 s on the demo's
+    #: Bootstrap refits behind each interval: both targets together take about 3-4 s on the demo's
     #: 7 channels × 120 or 365 days (2 shared cores).
     n_boot: int = 40
     seed: int = 0

@@ -140,7 +140,7 @@ def _optimiser(curves: Curves, fits: dict[str, Curves], objectives: list[str]) -
     names = data.channel_labels()
     money = metric_column("spend", currency)
     conversions = fits.get("conversions")
-    cpa_now = (float(conversions.current.sum() / conversions.response(conversions.current.to_numpy()).sum())
+    cpa_now = (float(conversions.current.sum() / conversions.expected_response(conversions.current.to_numpy()).sum())
                if conversions is not None else None)
     form = dbc.Row([
         dbc.Col([dbc.Label("Total daily budget", html_for="bu-total", className="small mb-1"),
@@ -281,13 +281,13 @@ def update_curves(store: dict | None, plan: dict | None, objective: str):
     shown = _shown(curves.channels, store)
     tops = slider_max(curves).to_numpy()
     grid = np.linspace(0.0, 1.0, CURVE_POINTS)[:, None] * tops[None, :]
-    response = curves.response(grid)
+    response = curves.expected_response(grid)
     lines = pd.DataFrame({"channel": np.repeat(np.array(curves.channels)[None, :], CURVE_POINTS, axis=0).ravel(),
                           "spend": grid.ravel(), "response": response.ravel()})
     points = {"now": curves.current.to_numpy()}
     if plan:
         points["recommended"] = np.array([plan["split"][c] for c in curves.channels])
-    markers = pd.DataFrame([{"channel": c, "spend": spend[i], "response": curves.response(spend)[i], "name": name}
+    markers = pd.DataFrame([{"channel": c, "spend": spend[i], "response": curves.expected_response(spend)[i], "name": name}
                             for name, spend in points.items() for i, c in enumerate(curves.channels)])
     lines, markers = lines[lines["channel"].isin(shown)], markers[markers["channel"].isin(shown)]
     return charts.response_curves(lines, markers, mx.get("spend"), RETURNS[curves.target].outcome,
