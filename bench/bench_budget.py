@@ -18,6 +18,10 @@ start), so other dates test the calendar's alignment, not new noise.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path as _Path
+
+sys.path.insert(0, str(_Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 import argparse
 import datetime as dt
 import time

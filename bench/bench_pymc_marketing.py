@@ -17,6 +17,10 @@ so it imports here).
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path as _Path
+
+sys.path.insert(0, str(_Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 import argparse
 import time
 import warnings
