@@ -75,6 +75,10 @@ def campaign_scores(stamp: Stamp) -> pd.DataFrame:
     return model_queries.scores(None, stamp[0])
 
 
+def has_active_model() -> bool:
+    return model_queries.active_model(None, MODEL_TARGET) is not None
+
+
 def last_retrain() -> dict | None:
     """What the last retrain decided (one small read: a skip changes no score stamp)."""
     return model_queries.last_retrain(None)

@@ -28,6 +28,7 @@ from modeling.campaign_scores import score_campaigns
 
 log = logging.getLogger("demetra.jobs")
 
+
 @dataclass(frozen=True)
 class ModelJobConfig:
     target: str = "roi"

@@ -68,8 +68,8 @@ def score_campaigns(model: RoiModel, frame: pd.DataFrame, date_from: dt.date,
 def _representative_values(model: RoiModel, inputs: pd.DataFrame, w: pd.Series,
                            keys: np.ndarray) -> pd.DataFrame:
     """The feature values a campaign's aggregated contributions refer to: the weighted mean for
-    measures, the value with the most weight for categories, weekdays and months. Missing values
-    stay missing (None), as the model treats them."""
+    measures (in whole days for durations), the value with the most weight for categories,
+    weekdays and months. Missing values stay missing (None), as the model treats them."""
     out: dict[str, pd.Series] = {}
     for name in model.feature_names:
         column = inputs[name]
@@ -85,6 +85,7 @@ def _representative_values(model: RoiModel, inputs: pd.DataFrame, w: pd.Series,
             has = numbers.notna()
             num = (numbers.fillna(0.0) * w).groupby(keys).sum()
             den = (w * has).groupby(keys).sum()
-            out[name] = num.div(den.where(den > 0))
+            mean = num.div(den.where(den > 0))
+            out[name] = mean.round() if CATALOG[name].kind == "days" else mean
     frame = pd.DataFrame(out)
     return frame.astype(object).where(frame.notna(), None)

@@ -20,10 +20,11 @@ from dash import Input, Output, State, callback, ctx, dash_table, dcc, html, no_
 from dashboard import data
 from dashboard.components import charts
 from dashboard.components.links import campaign_href, campaign_markdown_link
-from dashboard.components.tables import _column as metric_column
+from dashboard.components.tables import metric_column
 from dashboard.state import ViewState
 from db import metrics as mx
 from db.config import get_settings
+from db.model_queries import ModelRecord
 from modeling.campaign_scores import DISCRETE
 from modeling.explain_text import format_feature_value, global_importance
 from modeling.features import CATALOG
@@ -53,7 +54,7 @@ def layout(campaign_id: str | None = None, campaign: str | None = None, **query:
                                      href=campaign_href(int(campaign), f"?{rest}" if rest else "")))
     stamp = data.score_stamp()
     if stamp is None:
-        return _empty_state()
+        return _empty_state(data.has_active_model())
     record, frame = data.scored_model(stamp), data.campaign_scores(stamp)
     wanted = _campaign_id(campaign_id)
     selected = wanted if wanted is not None else _default_campaign(frame)
@@ -108,19 +109,22 @@ def layout(campaign_id: str | None = None, campaign: str | None = None, **query:
 
 def _window_note(frame: pd.DataFrame) -> html.P:
     """Say which days the page is about: the filter bar's period does not move stored scores."""
-    if frame.empty:
-        return html.P("No campaign had spend in the last scoring window.", className="small text-muted")
-    return html.P(f"Campaign scores cover {_date(frame['date_from'].iloc[0])} – {_date(frame['date_to'].iloc[0])}, "
-                  "the last 28 complete days. The period filter does not apply on this page; the channel "
-                  "filter does.", className="small text-muted mb-2", id="ex-window")
+    start, end = frame["date_from"].iloc[0], frame["date_to"].iloc[0]
+    days = (pd.Timestamp(end) - pd.Timestamp(start)).days + 1
+    return html.P(f"Campaign scores cover {_date(start)} – {_date(end)}, the last {days} complete days. "
+                  "The period filter does not apply on this page; the channel filter does.",
+                  className="small text-muted mb-2", id="ex-window")
 
 
-def _empty_state() -> html.Div:
+def _empty_state(model_exists: bool) -> html.Div:
+    if model_exists:
+        return dbc.Alert("A model is trained, but no campaign had spend in the scoring window, so there "
+                         "is nothing to explain yet.", color="light", id="ex-empty")
     return dbc.Card(dbc.CardBody([
         html.H5("No ROI model yet", className="card-title"),
         html.P(EMPTY_TEXT, id="ex-empty", className="mb-1"),
-        html.P("It learns from the last 180 complete days of campaign delivery; this page then shows "
-               "how good it is and why it predicts what it does for each campaign.",
+        html.P("It learns from recent campaign delivery; this page then shows how good it is and why "
+               "it predicts what it does for each campaign.",
                className="small text-muted mb-0"),
     ]), className="shadow-sm")
 
@@ -133,16 +137,16 @@ def _panel(title: str, body, note: str | None = None) -> dbc.Card:
                     className="shadow-sm h-100")
 
 
-def _default_campaign(frame: pd.DataFrame) -> int | None:
+def _default_campaign(frame: pd.DataFrame) -> int:
     """The campaign with the most spend: the one a manager most likely asks about first."""
-    return None if frame.empty else int(frame.loc[frame["spend"].idxmax(), "campaign_id"])
+    return int(frame.loc[frame["spend"].idxmax(), "campaign_id"])
 
 
 def _date(value: dt.date | str) -> str:
     return pd.Timestamp(value).strftime("%-d %b %Y")
 
 
-def _model_card(record, frame: pd.DataFrame) -> dbc.Card:
+def _model_card(record: ModelRecord, frame: pd.DataFrame) -> dbc.Card:
     """The model card in plain words: verdict first, then the numbers behind it."""
     card, metrics = record.card, record.card["metrics"]
     level = card["verdict_level"]
@@ -160,7 +164,7 @@ def _model_card(record, frame: pd.DataFrame) -> dbc.Card:
         ("Trained", f"{_date(record.trained_at)} {pd.Timestamp(record.trained_at):%H:%M} UTC · "
                     f"v{record.version} ({card['version']}) · {record.status}"),
         ("Scores", f"{len(frame)} campaigns, {_date(frame['date_from'].iloc[0])} – "
-                   f"{_date(frame['date_to'].iloc[0])}" if not frame.empty else "no campaign had spend"),
+                   f"{_date(frame['date_to'].iloc[0])}"),
     ]
     if retrain:
         facts.append(("Last retrain", retrain["note"]))
@@ -168,8 +172,8 @@ def _model_card(record, frame: pd.DataFrame) -> dbc.Card:
         html.P([html.Strong("Verdict: "), card["verdict"] + "."], id="ex-verdict", className="mb-2"),
         dbc.Table([html.Thead(html.Tr([html.Th(""), html.Th("Model"), html.Th("Per-channel average")])),
                    html.Tbody(error_rows)], size="sm", className="mb-1"),
-        html.P(f"Measured on {rows['validation']:,} later campaign-days the model had not been trained on "
-               f"({_date(card['validation_window']['start'])} – {_date(card['validation_window']['end'])}).",
+        html.P(f"Measured on the latest {rows['validation']:,} campaign-days, held out of training while "
+               f"validating ({_date(card['validation_window']['start'])} – {_date(card['validation_window']['end'])}).",
                className="small text-muted"),
         html.Dl([part for label, value in facts
                  for part in (html.Dt(label, className="small mb-0"), html.Dd(value, className="small"))],
@@ -184,7 +188,7 @@ def _model_card(record, frame: pd.DataFrame) -> dbc.Card:
     return dbc.Card([dbc.CardHeader(header), dbc.CardBody(body)], id="ex-card", className="shadow-sm h-100")
 
 
-def _campaign_panel(stamp: data.Stamp, frame: pd.DataFrame, selected: int | None) -> dbc.Card:
+def _campaign_panel(stamp: data.Stamp, frame: pd.DataFrame, selected: int) -> dbc.Card:
     options = _campaign_options(frame)
     picker = dcc.Dropdown(id="ex-picker", options=options, value=selected, clearable=False,
                           placeholder="Search a campaign", className="mb-3")
@@ -194,7 +198,7 @@ def _campaign_panel(stamp: data.Stamp, frame: pd.DataFrame, selected: int | None
             "This campaign was not scored: it had no spend in the scoring window.", color="light",
             id="ex-not-scored")])
     r = row.iloc[0]
-    sentences = data.campaign_drivers(stamp, int(selected))
+    sentences = data.campaign_drivers(stamp, selected)
     currency = get_settings().reporting_currency
     return _panel("Explain a campaign", [
         picker,
@@ -207,9 +211,11 @@ def _campaign_panel(stamp: data.Stamp, frame: pd.DataFrame, selected: int | None
                 f" on {mx.get('spend').format(r['spend'], currency)} spend, "
                 f"{_date(r['date_from'])} – {_date(r['date_to'])}"], className="mb-2"),
         html.H6("Top drivers", className="mt-3"),
-        html.Ul([html.Li(s) for s in sentences], id="ex-drivers", className="mb-0")
+        html.Ul([html.Li(s) for s in sentences], id="ex-drivers", className="mb-1")
         if sentences else html.P("The wording needs the model file, which has been pruned.",
                                  className="small text-muted"),
+        html.P("Values are the campaign's daily figures over the window, averaged by spend.",
+               className="small text-muted mb-0"),
     ])
 
 
@@ -224,7 +230,7 @@ def _matrix(frame: pd.DataFrame, column: str, features: list[str]) -> pd.DataFra
     return pd.DataFrame(list(frame[column]), index=frame["campaign_id"].to_numpy()).reindex(columns=features)
 
 
-def _waterfall(frame: pd.DataFrame, selected: int | None, features: list[str]) -> dict:
+def _waterfall(frame: pd.DataFrame, selected: int, features: list[str]) -> dict:
     row = frame[frame["campaign_id"] == selected]
     if row.empty:
         return charts.empty("Pick a campaign with a score")
@@ -250,13 +256,15 @@ def _shown(frame: pd.DataFrame, store: dict | None) -> pd.DataFrame:
     return frame[frame["channel"].isin(channels)] if channels else frame
 
 
+def _point_texts(names, feature: str, values) -> list[str]:
+    """Hover text per campaign: its name and the feature's value as the drivers word it."""
+    spec, currency = CATALOG[feature], get_settings().reporting_currency
+    return [f"{n}<br>{spec.label} = {format_feature_value(spec, v, currency)}" for n, v in zip(names, values)]
+
+
 def _hover(frame: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
-    currency = get_settings().reporting_currency
-    names = frame["campaign"].to_numpy()
-    return pd.DataFrame({
-        f: [f"{n}<br>{CATALOG[f].label} = {format_feature_value(CATALOG[f], v, currency)}"
-            for n, v in zip(names, values[f])]
-        for f in values.columns}, index=values.index)
+    return pd.DataFrame({f: _point_texts(frame["campaign"], f, values[f]) for f in values.columns},
+                        index=values.index)
 
 
 def _colour_ranks(values: pd.DataFrame) -> pd.DataFrame:
@@ -308,8 +316,7 @@ def update_dependence(feature: str, store: dict | None):
         "value": [str(v) if spec.kind == "category" and v is not None else v for v in values],
         "contribution": [s.get(feature, 0.0) for s in frame["shap"]],
         "channel": frame["channel"].to_numpy(), "campaign_id": frame["campaign_id"].to_numpy(),
-        "text": [f"{n}<br>{spec.label} = {format_feature_value(spec, v, get_settings().reporting_currency)}"
-                 for n, v in zip(frame["campaign"], values)],
+        "text": _point_texts(frame["campaign"], feature, values),
     })
     labels = dict(zip(frame["channel"], frame["channel_name"]))
     return charts.dependence(points, "value", "contribution", "channel", spec.label, TARGET, labels,
