@@ -10,6 +10,8 @@ import calendar
 
 import pandas as pd
 
+from db import metrics as mx
+
 from db.metrics import format_value
 from modeling.features import CATALOG, TARGET_LABELS, Feature
 from modeling.roi_model import RoiModel
@@ -32,9 +34,13 @@ def format_feature_value(feature: Feature, value: object, currency: str = "USD")
 
 
 def _effect(target: str, amount: float) -> str:
-    """Size of a SHAP contribution in the target's unit; rates move in percentage points."""
-    if target == "cr":
-        return f"{abs(amount) * 100:.2f} pp"
+    """Size of a SHAP contribution in the unit the pages show the target in (db.metrics):
+    percentages (ROI, CR) move in percentage points, multiples (ROAS) in ×."""
+    kind = mx.get(target).kind
+    if kind == "percent":
+        return f"{abs(amount) * 100:.1f} pp"
+    if kind == "multiple":
+        return f"{abs(amount):.2f}×"
     return f"{abs(amount):.2f}"
 
 

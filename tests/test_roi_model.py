@@ -259,11 +259,11 @@ def test_drivers_speak_plain_words(model, split):
     strongest = shap.loc[idx, model.feature_names].abs().sort_values(ascending=False).index[:4]
     for sentence, name in zip(sentences, strongest):
         verb = "raises" if shap.loc[idx, name] > 0 else "lowers"
-        assert f" {verb} predicted ROI by {abs(shap.loc[idx, name]):.2f}" in sentence
+        assert f" {verb} predicted ROI by {abs(shap.loc[idx, name]) * 100:.1f} pp" in sentence
         assert sentence.startswith(CATALOG[name].label)
     ctr_sentence = drivers(model, inputs.loc[idx], shap.loc[idx, ["ctr"]].reindex(
         shap.columns, fill_value=0.0), top=5)
-    assert re.fullmatch(r"CTR \d+\.\d{2}% (raises|lowers) predicted ROI by \d+\.\d{2}",
+    assert re.fullmatch(r"CTR \d+\.\d{2}% (raises|lowers) predicted ROI by \d+\.\d pp",
                         ctr_sentence[0])
     channel = inputs.loc[idx, "channel"]
     channel_sentence = drivers(model, inputs.loc[idx], shap.loc[idx, ["channel", "cpc"]].reindex(
@@ -277,7 +277,7 @@ def test_cr_drivers_use_percentage_points(split):
     cr = train(small, target="cr", config=QUICK)
     row = small.head(1)
     sentences = drivers(cr, roi_model.features(cr, row).iloc[0], explain(cr, row).iloc[0], top=2)
-    assert all(re.search(r"predicted conversion rate by \d+\.\d{2} pp$", s) for s in sentences)
+    assert all(re.search(r"predicted conversion rate by \d+\.\d pp$", s) for s in sentences)
 
 
 def kaggle_frame() -> pd.DataFrame:
