@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable
 
 import pandas as pd
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.engine import Connection
 
 from db import models as m
@@ -201,6 +201,24 @@ def refresh_rollup(conn: Connection, date_from: dt.date, date_to: dt.date, accou
         f"SELECT date, account_id, MIN(platform_id), {sums} FROM fact_ad_daily "
         f"WHERE date BETWEEN :a AND :b AND account_id IN ({in_list}) GROUP BY date, account_id"
     ), params)
+
+
+def clear_window(conn: Connection, channels: Iterable[str], account_ids: Iterable[str], date_from: dt.date,
+                 date_to: dt.date) -> list[int]:
+    """Delete a window's facts (ad-day, hourly, audience); returns the ad_account ids touched.
+
+    A sync fetches its whole window, so replacing it — not only upserting over it — also drops
+    rows the platform no longer reports (an ad removed from a restated day, a Meta campaign's
+    breakdowns moving from Facebook to Instagram) instead of leaving them double-counted. The
+    caller rebuilds the rollup for the returned accounts in the same transaction.
+    """
+    accounts = conn.execute(
+        select(m.AdAccount.id).join(m.Platform, m.Platform.id == m.AdAccount.platform_id)
+        .where(m.Platform.slug.in_(list(channels)), m.AdAccount.external_id.in_(list(account_ids)))
+    ).scalars().all()
+    for table in (m.FactAdDaily, m.FactHourly, m.FactAudienceDaily):
+        conn.execute(delete(table).where(table.account_id.in_(accounts), table.date.between(date_from, date_to)))
+    return list(accounts)
 
 
 def _campaign_ids(conn: Connection) -> pd.DataFrame:

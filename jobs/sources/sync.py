@@ -34,13 +34,12 @@ import pandas as pd
 from rq import get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from db import models as m
 from db.config import get_settings
 from db.ingest import (
-    IngestError, bump_data_version, ingest_ad_daily, ingest_audience, ingest_hourly, ingest_posts, refresh_rollup,
+    IngestError, bump_data_version, clear_window, ingest_ad_daily, ingest_audience, ingest_hourly, ingest_posts, refresh_rollup,
 )
 from db.session import get_engine, unit_of_work
 from db.sources import (
@@ -152,30 +151,16 @@ class Window:
     date_to: dt.date
 
 
-def _clear(conn: Connection, window: Window) -> list[int]:
-    """Delete the window's facts (ad-day, hourly, audience); returns the ad_account ids touched.
-
-    A fetch returns the whole window, so replacing it — not only upserting over it — also drops
-    rows the platform no longer reports (an ad removed from a restated day, a Meta campaign's
-    breakdowns moving from Facebook to Instagram) instead of leaving them double-counted.
-    """
-    accounts = conn.execute(select(m.AdAccount.id).join(m.Platform, m.Platform.id == m.AdAccount.platform_id).where(
-        m.Platform.slug.in_(window.channels), m.AdAccount.external_id.in_(window.account_ids))).scalars().all()
-    for table in (m.FactAdDaily, m.FactHourly, m.FactAudienceDaily):
-        conn.execute(delete(table).where(table.account_id.in_(accounts),
-                                         table.date.between(window.date_from, window.date_to)))
-    return list(accounts)
-
-
 def write_window(conn: Connection, result: FetchResult, account: AccountInfo | None, reporting_currency: str,
                  replace: Window | None = None) -> int:
     """Every fact of a fetched window on the caller's transaction; returns the ad-day rows written.
 
-    With `replace`, the window's old facts go first (see `_clear`) and the rollup is rebuilt for
+    With `replace`, the window's old facts go first (see `db.ingest.clear_window`) and the rollup is rebuilt for
     every account that had them. Daily facts are written before hourly and audience facts, which
     refer to the campaigns the daily rows create.
     """
-    cleared = _clear(conn, replace) if replace is not None else []
+    cleared = (clear_window(conn, replace.channels, replace.account_ids, replace.date_from, replace.date_to)
+               if replace is not None else [])
     written = ingest_ad_daily(conn, _frame(result.daily, account), reporting_currency)
     ingest_hourly(conn, _frame(result.hourly, account), reporting_currency)
     ingest_audience(conn, _frame(result.audience, account), reporting_currency)
