@@ -110,6 +110,9 @@ def test_compare_page_shows_compare_channels_of_the_query_layer(app, demo_db, me
     assert len(badges) == len(rows)
     figure = shown["cmp-forest"]["figure"]
     assert figure["data"][0]["x"] == pytest.approx(expected["value"].tolist())
+    if level == "campaign":  # every campaign row opens that campaign's explanation
+        assert all(f"](/explain/{row['key']}?" in row["label"] for row in rows)
+        assert not any("](" in str(y) for y in figure["data"][0]["y"])
 
 
 def test_verdict_wording_says_how_sure():

@@ -17,6 +17,7 @@ from dash import Input, Output, callback, dash_table, dcc, html, no_update
 from dashboard import data
 from dashboard.components import charts
 from dashboard.components.cards import panel
+from dashboard.components.links import campaign_markdown_link
 from dashboard.components.tables import metric_column
 from dashboard.state import ViewState
 from db import metrics as mx
@@ -105,7 +106,8 @@ def _columns(metric: mx.Metric, level: str, currency: str) -> list[dict]:
     value = metric_column(metric.slug, currency)
     share = {"type": "numeric", "format": dash_table.FormatTemplate.percentage(0)}
     return [
-        {"name": "Channel" if level == "channel" else "Campaign", "id": "label"},
+        {"name": "Channel", "id": "label"} if level == "channel"
+        else {"name": "Campaign", "id": "label", "presentation": "markdown"},
         {**value, "id": "value", "name": metric.short or metric.label},
         {**value, "id": "lo", "name": "95% low"}, {**value, "id": "hi", "name": "95% high"},
         {**share, "id": "prob_better", "name": "P(better than rest)"},
@@ -134,5 +136,9 @@ def update_compare(store: dict | None, metric_slug: str, level: str, top: int):
         return charts.empty("No data for these filters"), [], [], _columns(metric, level, currency)
     table = table.assign(rank_range=[f"{int(a)}" if a == b else f"{int(a)}–{int(b)}"
                                      for a, b in zip(table["rank_lo"], table["rank_hi"])])
-    records = table[TABLE_COLUMNS].astype(object).where(table[TABLE_COLUMNS].notna(), None).to_dict("records")
+    rows = table[TABLE_COLUMNS]
+    if level == "campaign":  # each campaign opens its explanation, as everywhere campaigns are listed
+        rows = rows.assign(label=[campaign_markdown_link(label, int(key), state.to_query())
+                                  for label, key in zip(rows["label"], rows["key"])])
+    records = rows.astype(object).where(rows.notna(), None).to_dict("records")
     return _forest(table, metric, currency), _badges(table), records, _columns(metric, level, currency)
