@@ -155,3 +155,15 @@ def stored_forecast(run_id: int, channel: str, metric: str) -> pd.DataFrame:
 @cached
 def forecast_channels(run_id: int) -> list[str]:
     return planning_queries.forecast_channels(None, run_id)
+
+
+@cached
+def drill(f: Filters, level: str, top: int = 50) -> pd.DataFrame:
+    """Every metric for the window's `top` campaigns or ads by spend, named (drill-down tables)."""
+    table = queries.breakdown(None, f, by=level)
+    key = queries.GROUP_KEYS[level]
+    if table.empty:
+        return table.assign(name=pd.Series(dtype=str), parent=pd.Series(dtype=str))
+    table = table.nlargest(top, "spend")
+    named = queries.names(None, level, table[key].astype(int).tolist()).rename(columns={"id": key})
+    return table.merge(named, on=key, how="left")

@@ -22,7 +22,9 @@ from db.filters import Filters
 from db.session import get_engine
 
 Bind = Engine | Connection | None
-GROUP_KEYS = {"channel": "channel", "campaign": "campaign_id", "account": "account_id"}
+GROUP_KEYS = {"channel": "channel", "campaign": "campaign_id", "account": "account_id", "ad": "ad_id"}
+#: Groupings below the rollup's grain, which must read the ad-day fact table.
+FACT_GRAINS = frozenset({"campaign", "ad"})
 SUMMED = ("spend_rc", "revenue_rc", "impressions", "reach", "clicks", "leads", "conversions",
           "engagements", "video_views")
 
@@ -70,7 +72,7 @@ def aggregate(bind: Bind, f: Filters, by: str | None = "channel", per_day: bool 
     reporting = get_settings().reporting_currency
     currency = f.currency or reporting
     by_day = per_day or currency != reporting
-    table = m.FactAdDaily if (f.campaign_ids or by == "campaign") else m.AggChannelDaily
+    table = m.FactAdDaily if (f.campaign_ids or by in FACT_GRAINS) else m.AggChannelDaily
     group, label_cols = ([table.date], ["date"]) if by_day else ([], [])
     if by:
         group.append(m.Platform.slug if by == "channel" else getattr(table, GROUP_KEYS[by]))
@@ -160,6 +162,20 @@ def breakdown(bind: Bind, f: Filters, by: str = "channel") -> pd.DataFrame:
     if sums.empty:
         return pd.DataFrame(columns=[GROUP_KEYS[by], *mx.METRICS])
     return mx.add_metrics(sums)
+
+
+def names(bind: Bind, level: str, ids: Sequence[int]) -> pd.DataFrame:
+    """Display names for campaign or ad ids: [id, name, parent] (parent = channel / ad set)."""
+    if level == "campaign":
+        q = (select(m.Campaign.id, m.Campaign.name, m.Platform.slug)
+             .join(m.Platform, m.Platform.id == m.Campaign.platform_id).where(m.Campaign.id.in_(list(ids))))
+    elif level == "ad":
+        q = (select(m.Ad.id, m.Ad.name, m.AdSet.name).join(m.AdSet, m.AdSet.id == m.Ad.ad_set_id)
+             .where(m.Ad.id.in_(list(ids))))
+    else:
+        raise ValueError(f"no names for level {level!r}")
+    with connect(bind) as conn:
+        return pd.DataFrame(conn.execute(q).all(), columns=["id", "name", "parent"])
 
 
 def channels(bind: Bind = None) -> pd.DataFrame:

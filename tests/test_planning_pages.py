@@ -8,16 +8,15 @@ What they show must be what the query layer and the models give for the same inp
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
-from typing import Any
 
 import numpy as np
 import pytest
 from sqlalchemy import delete
 
+from dash_client import post, view_store
+
 from dashboard import data
-from dashboard.state import ViewState
 from db import models as m
 from db import planning_queries as pq
 from db import queries
@@ -60,28 +59,6 @@ def page(name: str):
 def window(days: int = 28) -> Filters:
     _, end = queries.date_bounds()
     return Filters(end - dt.timedelta(days=days - 1), end)
-
-
-def view_store(f: Filters) -> dict:
-    return ViewState("custom", f.date_from.isoformat(), f.date_to.isoformat(), channels=f.channels).to_store()
-
-
-def post(app, first_output: str, values: dict[str, Any]) -> dict:
-    """One callback through /_dash-update-component; `values` maps "id.prop" to a value."""
-    client = app.server.test_client()
-    dep = next(d for d in client.get("/_dash-dependencies").get_json()
-               if d["output"].strip(".").startswith(first_output))
-    parts = dep["output"].strip(".").split("...")
-    outputs = [dict(zip(("id", "property"), part.rsplit(".", 1))) for part in parts]
-
-    def spec(item: dict) -> dict:
-        return {**item, "value": values.get(f"{item['id']}.{item['property']}")}
-
-    body = {"output": dep["output"], "outputs": outputs, "changedPropIds": [],
-            "inputs": [spec(i) for i in dep["inputs"]], "state": [spec(s) for s in dep["state"]]}
-    resp = client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
-    assert resp.status_code == 200, resp.get_data(as_text=True)
-    return resp.get_json()["response"]
 
 
 @pytest.mark.parametrize("metric,level,channels", [

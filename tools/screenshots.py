@@ -27,7 +27,7 @@ def main(base: str, paths: list[str]) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     try:
         for path in paths:
-            name = path.strip("/").split("?")[0] or "overview"
+            name = path.strip("/").split("?")[0].split("/")[0] or "overview"
             for label, (width, height) in SIZES.items():
                 driver.set_window_size(width, height)
                 driver.get(base + path)

@@ -25,14 +25,17 @@ def metric_column(slug: str, currency: str) -> dict:
 
 
 def metric_table(table_id: str, frame: pd.DataFrame, key: str, key_label: str, slugs: list[str],
-                 currency: str) -> dash_table.DataTable:
+                 currency: str, link: bool = False) -> dash_table.DataTable:
+    """`link`: the key column holds markdown links (to a deeper level or an explanation)."""
     data = frame[[key, *slugs]].sort_values(slugs[0], ascending=False)
     return dash_table.DataTable(
         id=table_id,
-        columns=[{"name": key_label, "id": key}] + [metric_column(s, currency) for s in slugs],
+        columns=[{"name": key_label, "id": key, **({"presentation": "markdown"} if link else {})}]
+        + [metric_column(s, currency) for s in slugs],
         data=data.to_dict("records"), sort_action="native", style_as_list_view=True,
         style_table={"overflowX": "auto"},
         style_cell={"fontFamily": "inherit", "fontSize": 13, "padding": "6px 10px", "textAlign": "right"},
         style_cell_conditional=[{"if": {"column_id": key}, "textAlign": "left", "fontWeight": 600}],
         style_header={"fontWeight": 600, "backgroundColor": "#f8f9fa"},
+        cell_selectable=not link,  # a selectable cell swallows the click on its link
     )
