@@ -25,7 +25,7 @@ from dash.dash_table.Format import Format, Scheme, Sign
 from dashboard import data
 from dashboard.components import charts
 from dashboard.components.cards import panel, run_stamp, run_unavailable
-from dashboard.components.tables import metric_column
+from dashboard.components.tables import metric_column, table_style
 from dashboard.state import ViewState
 from db import metrics as mx
 from db import planning_queries as pq
@@ -135,6 +135,14 @@ def _fit_note(run: pq.Artefact) -> str:
             "narrows the charts, while plans cover every channel.")
 
 
+def _plan_table_style() -> dict:
+    """The shared table look, with wrapping text: the "why" column holds a sentence."""
+    style = table_style(left=["label", "reason"], cell={"whiteSpace": "normal", "height": "auto"},
+                        header={"whiteSpace": "normal"})
+    style["style_cell_conditional"].append({"if": {"column_id": "reason"}, "minWidth": "260px"})
+    return style
+
+
 def _optimiser(curves: Curves, fits: dict[str, Curves], objectives: list[str]) -> dbc.Card:
     currency = _currency()
     names = data.channel_labels()
@@ -163,18 +171,16 @@ def _optimiser(curves: Curves, fits: dict[str, Curves], objectives: list[str]) -
                                  dbc.InputGroupText("%")])], xs=6, md=3),
     ], className="g-2 mb-3")
     limits = dash_table.DataTable(
-        id="bu-limits", editable=True, style_as_list_view=True, style_table={"overflowX": "auto"},
+        id="bu-limits", editable=True,
         columns=[{"name": "Channel", "id": "label", "editable": False},
                  {**money, "id": "current", "name": "Now / day", "editable": False},
                  {**money, "id": "min", "name": "Min / day"}, {**money, "id": "max", "name": "Max / day"}],
         data=[{"channel": c, "label": names.get(c, c), "current": round(float(curves.current[c]), 2),
                "min": None, "max": None} for c in curves.channels],
-        style_cell={"fontFamily": "inherit", "fontSize": 13, "padding": "6px 10px", "textAlign": "right"},
-        style_cell_conditional=[{"if": {"column_id": "label"}, "textAlign": "left", "fontWeight": 600}],
         style_data_conditional=[{"if": {"column_id": c}, "backgroundColor": "#fbfcfd"} for c in ("min", "max")],
-        style_header={"fontWeight": 600, "backgroundColor": "#f8f9fa"})
+        **table_style(bold=["label"]))
     result = dash_table.DataTable(
-        id="bu-plan-table", style_as_list_view=True, style_table={"overflowX": "auto"},
+        id="bu-plan-table",
         columns=[{"name": "Channel", "id": "label"}, {**money, "id": "current", "name": "Now / day"},
                  {**money, "id": "recommended", "name": "Recommended / day"},
                  {"name": "Change", "id": "change", "type": "numeric",
@@ -182,11 +188,7 @@ def _optimiser(curves: Curves, fits: dict[str, Curves], objectives: list[str]) -
                  {"name": "Saturation now → after", "id": "saturation"},
                  {"name": "Marginal return now → after", "id": "marginal"},
                  {"name": "Why", "id": "reason"}],
-        style_cell={"fontFamily": "inherit", "fontSize": 13, "padding": "6px 10px", "textAlign": "right",
-                    "whiteSpace": "normal", "height": "auto"},
-        style_cell_conditional=[{"if": {"column_id": c}, "textAlign": "left"} for c in ("label", "reason")]
-        + [{"if": {"column_id": "reason"}, "minWidth": "260px"}],
-        style_header={"fontWeight": 600, "backgroundColor": "#f8f9fa", "whiteSpace": "normal"})
+        **_plan_table_style())
     return panel("Recommend a split", [
         form,
         html.Details([html.Summary("Per-channel limits (optional)", className="small mb-2"), limits],

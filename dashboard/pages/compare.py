@@ -18,7 +18,7 @@ from dashboard import data
 from dashboard.components import charts
 from dashboard.components.cards import panel
 from dashboard.components.links import campaign_markdown_link
-from dashboard.components.tables import metric_column
+from dashboard.components.tables import metric_column, table_style
 from dashboard.state import ViewState
 from db import metrics as mx
 from db.config import get_settings
@@ -59,10 +59,7 @@ def layout(**_query: str) -> html.Div:
            "compare each row with all the other rows pooled."),
         html.Div(className="mb-3"),
         panel("Ranking with uncertainty", dash_table.DataTable(
-            id="cmp-table", sort_action="native", style_as_list_view=True, style_table={"overflowX": "auto"},
-            style_cell={"fontFamily": "inherit", "fontSize": 13, "padding": "6px 10px", "textAlign": "right"},
-            style_cell_conditional=[{"if": {"column_id": c}, "textAlign": "left"} for c in ("label", "verdict")],
-            style_header={"fontWeight": 600, "backgroundColor": "#f8f9fa"}),
+            id="cmp-table", sort_action="native", **table_style(left=["label", "verdict"], links=True)),
             "Rank range: the ranks a row takes in 95% of resamples; rows whose ranges overlap are not "
             "reliably ordered. Money metrics (ROAS, ROI, CPA, CPL) get a paired bootstrap over days; "
             "rates (CR, CTR) a beta-binomial interval widened by day-to-day swings. At campaign level "

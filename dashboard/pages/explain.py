@@ -20,7 +20,7 @@ from dash import Input, Output, State, callback, ctx, dash_table, dcc, html, no_
 from dashboard import data
 from dashboard.components import charts
 from dashboard.components.links import campaign_href, campaign_markdown_link
-from dashboard.components.tables import metric_column
+from dashboard.components.tables import metric_column, table_style
 from dashboard.state import ViewState
 from db import metrics as mx
 from db.config import get_settings
@@ -92,14 +92,7 @@ def layout(campaign_id: str | None = None, campaign: str | None = None, **query:
             dash_table.DataTable(
                 id="ex-table", columns=_table_columns(), sort_action="native",
                 sort_by=[{"column_id": "spend", "direction": "desc"}], page_size=15,
-                markdown_options={"link_target": "_self"}, cell_selectable=False, style_as_list_view=True,
-                css=[{"selector": ".dash-cell p", "rule": "margin: 0"}],
-                style_table={"overflowX": "auto"},
-                style_cell={"fontFamily": "inherit", "fontSize": 13, "padding": "6px 10px",
-                            "textAlign": "right"},
-                style_cell_conditional=[{"if": {"column_id": c}, "textAlign": "left"}
-                                        for c in ("campaign", "channel_name")],
-                style_header={"fontWeight": 600, "backgroundColor": "#f8f9fa"}),
+                **table_style(left=["campaign", "channel_name"], links=True)),
             html.P("Predictions for the scoring window come from a model that also learnt from those "
                    "days, so their closeness to the actual ROI is no test of accuracy: the card's "
                    "validation numbers (days the model had not seen) are.", className="small text-muted mt-2"),
