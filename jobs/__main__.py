@@ -103,7 +103,10 @@ def cmd_up(args: argparse.Namespace) -> int:
                                     scale=settings.demo_scale, end_date=None))
     from jobs.cycle import run_inline
 
-    run_inline(retries=0)  # catch up to the current hour before the first page view
+    try:
+        run_inline(retries=0)  # catch up to the current hour before the first page view
+    except Exception:  # recorded in sync_run; the pages still serve what is stored, the hourly cycle retries
+        log.exception("the catch-up cycle failed; starting anyway")
     port = os.environ.setdefault("PORT", "8050")
     procfile = "Procfile" if redis_connection() is not None else "Procfile.local"
     bindir = str(Path(sys.executable).parent)
