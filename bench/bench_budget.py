@@ -43,11 +43,12 @@ END_DATE = dt.date(2026, 11, 25)
 #: Written for bench_pymc_marketing.py, which cannot import the simulator.
 TRUTH_COLUMNS = ("true_roi", "true_mroi", "adstock_decay", "hill_k", "hill_n", "beta",
                  "value_per_conversion")
-DEFAULT = "default (claims shape + attribution prior)"
-#: With --contrast: what the attribution prior and the claims' shapes each bring.
+DEFAULT = "default (claims shape + attribution prior + lift tests)"
+#: With --contrast: what the lift tests, the attribution prior and the claims' shapes bring.
 CONTRASTS = {
-    "claims shape, no prior": {"attribution_prior": None},
-    "outcome only (joint fit)": {"shape_from_reports": False},
+    "no lift tests": {"lift_tests": None},
+    "no lift tests, no prior": {"lift_tests": None, "attribution_prior": None},
+    "outcome only (joint fit)": {"lift_tests": None, "shape_from_reports": False},
 }
 
 
@@ -102,9 +103,11 @@ def run_seed(seed: int, n_boot: int, end_date: dt.date, contrast: bool) -> list[
     result.outcome.to_csv(CSV_DIR / f"sim_seed{seed}_outcome.csv", index=False)
     pd.DataFrame(result.truth["channels"]).T[list(TRUTH_COLUMNS)].to_csv(
         CSV_DIR / f"sim_seed{seed}_truth.csv", index_label="channel")
+    lift = result.lift_tests[result.lift_tests["metric"] == "revenue"]
     rows = []
     for name, options in {DEFAULT: {}, **(CONTRASTS if contrast else {})}.items():
         started = time.perf_counter()
+        options = {"lift_tests": lift, **options}
         curves = budget.fit(daily, result.outcome, seed=0, n_boot=n_boot, **options)
         fitted = time.perf_counter()
         plan = budget.plan(curves, float(curves.current.sum()), max_change=MAX_CHANGE)
@@ -116,7 +119,7 @@ def run_seed(seed: int, n_boot: int, end_date: dt.date, contrast: bool) -> list[
                      "modelled_roi_hi", "roi_err", "reported_err", "true_mroi", "mroi",
                      "mroi_err"]].round(3).to_string())
         share = oracle_share(result, curves, plan.split)
-        if not options:
+        if name == DEFAULT:
             table.assign(oracle_share=share, fit_s=fitted - started).to_csv(
                 CSV_DIR / f"sim_seed{seed}_demetra.csv", index_label="channel")
         print(f"oracle share {share:.1%}; predicted uplift {plan.uplift[0]:,.0f} "

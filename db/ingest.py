@@ -307,6 +307,71 @@ def ingest_outcome(conn: Connection, rows: pd.DataFrame) -> int:
     return n
 
 
+LIFT_METRICS = ("revenue", "conversions")
+
+
+def _lift_problems(frame: pd.DataFrame, known: set[str]) -> list[str]:
+    """Every problem with its row number (1 = the first data row), so a file is fixed once."""
+    problems = []
+    for row, r in enumerate(frame.itertuples(index=False), start=1):
+        if r.channel not in known:
+            problems.append(f"row {row}: unknown channel {r.channel!r} "
+                            f"(known: {', '.join(sorted(known)) or 'none yet'})")
+        if pd.isna(r.date_from) or pd.isna(r.date_to):
+            problems.append(f"row {row}: date_from and date_to must be dates (YYYY-MM-DD)")
+        elif r.date_to < r.date_from:
+            problems.append(f"row {row}: date_to is before date_from")
+        if r.metric not in LIFT_METRICS:
+            problems.append(f"row {row}: metric must be revenue or conversions, not {r.metric!r}")
+        if not pd.notna(r.lift) or abs(r.lift) == float("inf"):
+            problems.append(f"row {row}: lift must be a number")
+        if not pd.notna(r.standard_error) or not 0 < r.standard_error < float("inf"):
+            problems.append(f"row {row}: standard_error must be a positive number")
+    return problems
+
+
+def ingest_lift_tests(conn: Connection, rows: pd.DataFrame, reporting_currency: str,
+                      source: str = "import") -> int:
+    """Validate and upsert lift-test results [channel, date_from, date_to, metric, lift,
+    standard_error, optional spend and currency]. Revenue and spend in another currency are
+    converted at the rate of the test's last day. Any problem refuses the whole batch."""
+    missing = {"channel", "date_from", "date_to", "metric", "lift", "standard_error"} - set(rows)
+    if missing:
+        raise IngestError(f"lift tests need the columns {', '.join(sorted(missing))}")
+    if rows.empty:
+        raise IngestError("no lift tests in the input")
+    frame = pd.DataFrame({
+        "channel": rows["channel"].astype(str).str.strip().str.lower(),
+        "date_from": pd.to_datetime(rows["date_from"], errors="coerce"),
+        "date_to": pd.to_datetime(rows["date_to"], errors="coerce"),
+        "metric": rows["metric"].astype(str).str.strip().str.lower(),
+        "lift": pd.to_numeric(rows["lift"], errors="coerce"),
+        "standard_error": pd.to_numeric(rows["standard_error"], errors="coerce"),
+        "spend": pd.to_numeric(_fill(rows, "spend", None), errors="coerce"),
+        "currency": _fill(rows, "currency", reporting_currency).astype(str).str.upper(),
+    })
+    known = set(conn.execute(select(m.Platform.slug)).scalars())
+    problems = _lift_problems(frame, known)
+    if problems:
+        raise IngestError("; ".join(problems))
+    rate = fx_to_reporting(conn, frame.assign(date=frame["date_to"]), reporting_currency)
+    money = frame["metric"] == "revenue"
+    out = pd.DataFrame({
+        "platform": frame["channel"], "date_from": frame["date_from"].dt.date,
+        "date_to": frame["date_to"].dt.date, "metric": frame["metric"],
+        "lift": frame["lift"].where(~money, frame["lift"] * rate),
+        "standard_error": frame["standard_error"].where(~money, frame["standard_error"] * rate),
+        "spend_rc": (frame["spend"] * rate).astype(object).where(frame["spend"].notna(), None),
+        "source": source,
+        "imported_at": pd.Timestamp.now(tz="UTC").to_pydatetime()})
+    key = ["platform", "date_from", "date_to", "metric"]
+    if out.duplicated(key).any():
+        raise IngestError("the same channel, window and metric appear twice")
+    n = upsert_frame(conn, m.LiftTest.__table__, out, key=key)
+    bump_data_version(conn)
+    return n
+
+
 def set_state(conn: Connection, key: str, value: object) -> None:
     frame = pd.DataFrame({"key": [key], "value": [json.dumps(value, default=str)],
                           "updated_at": [pd.Timestamp.now(tz="UTC").to_pydatetime()]})

@@ -214,6 +214,27 @@ class OutcomeDaily(Base):
     revenue_rc: Mapped[float] = mapped_column(Money, default=0)
 
 
+class LiftTest(Base):
+    """An incrementality experiment's result (e.g. a geo holdout): what the channel's spend
+    brought during the test window, with its standard error. The response-curve fit uses
+    these to calibrate how much each channel really causes. One row per channel, window and
+    metric; importing the same test again replaces it."""
+
+    __tablename__ = "lift_test"
+    __table_args__ = (UniqueConstraint("platform", "date_from", "date_to", "metric"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(40))
+    date_from: Mapped[dt.date] = mapped_column(Date)
+    date_to: Mapped[dt.date] = mapped_column(Date)
+    metric: Mapped[str] = mapped_column(String(20))  # revenue | conversions
+    #: Incremental outcome in the window: reporting currency for revenue, count for conversions.
+    lift: Mapped[float] = mapped_column(Float)
+    standard_error: Mapped[float] = mapped_column(Float)
+    spend_rc: Mapped[float | None] = mapped_column(Float, nullable=True)
+    source: Mapped[str] = mapped_column(String(80), default="import")
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class SyncRun(Base):
     """One executed step of the hourly cycle (or a manual load): the audit trail behind /healthz."""
 

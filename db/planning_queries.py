@@ -41,6 +41,23 @@ def outcome_daily(bind: Bind, date_from: dt.date, date_to: dt.date) -> pd.DataFr
     return frame
 
 
+def lift_tests(bind: Bind, metric: str | None = None) -> pd.DataFrame:
+    """[channel, date_from, date_to, metric, lift, standard_error, spend, source] of every
+    stored lift test (optionally one metric), oldest window first."""
+    t = m.LiftTest
+    q = select(t.platform, t.date_from, t.date_to, t.metric, t.lift, t.standard_error,
+               t.spend_rc, t.source).order_by(t.date_from, t.platform, t.metric)
+    if metric is not None:
+        q = q.where(t.metric == metric)
+    with connect(bind) as conn:
+        frame = pd.DataFrame(conn.execute(q).all(),
+                             columns=["channel", "date_from", "date_to", "metric", "lift",
+                                      "standard_error", "spend", "source"])
+    for column in ("date_from", "date_to"):
+        frame[column] = pd.to_datetime(frame[column])
+    return frame
+
+
 @dataclass(frozen=True)
 class Artefact:
     """A planning run without its payload (which only the Budget page loads)."""

@@ -86,6 +86,26 @@ def cmd_fx_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_lift_import(args: argparse.Namespace) -> int:
+    """Lift-test results from a CSV/XLSX; the next hourly fit_curves calibrates on them."""
+    from db.ingest import IngestError, ingest_lift_tests
+    from db.session import unit_of_work
+    from jobs.sources.lift import read_lift_tests
+    from jobs.sources.upload import UploadError
+
+    path = Path(args.file)
+    try:
+        tests = read_lift_tests(path.read_bytes(), path.name)
+        with unit_of_work() as conn:
+            rows = ingest_lift_tests(conn, tests, get_settings().reporting_currency,
+                                     source=f"file {path.name}")
+    except (IngestError, UploadError) as error:
+        log.error("lift tests not imported (nothing was written): %s", error)
+        return 2
+    log.info("lift tests imported: %d rows from %s", rows, args.file)
+    return 0
+
+
 def _database_is_empty() -> bool:
     from db.queries import date_bounds
 
@@ -133,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     fx = sub.add_parser("fx-import", help="import daily FX rates from an ECB-style CSV")
     fx.add_argument("file")
     fx.set_defaults(fn=cmd_fx_import)
+    lift = sub.add_parser("lift-import", help="import lift-test results (CSV/XLSX) that "
+                                              "calibrate the response curves")
+    lift.add_argument("file")
+    lift.set_defaults(fn=cmd_lift_import)
     sub.add_parser("loop", help="run the hourly cycle in-process (no Redis)").set_defaults(fn=cmd_loop)
     sub.add_parser("up", help="migrate, load demo data if empty, start web + worker + scheduler").set_defaults(fn=cmd_up)
     args = parser.parse_args(argv)

@@ -106,8 +106,11 @@ def fit_curves(cycle_id: str, attempt: int | None = None,
         # The outcome anchors the curves' sizes; with days missing it cannot, and the curves
         # then describe the platforms' own claims (the page says which).
         complete = len(outcome) == days
+        # Lift tests calibrate sizes against the outcome, so they need it too.
         fits = {target: budget.fit(daily, outcome if complete else None, target=target,
-                                   seed=config.seed, n_boot=config.n_boot)
+                                   seed=config.seed, n_boot=config.n_boot,
+                                   lift_tests=pq.lift_tests(get_engine(), target)
+                                   if complete else None)
                 for target in TARGETS if daily[target].sum() > 0}
         if not fits:
             _store_insufficient(pq.CURVES, version, cycle_id, days, config.min_curve_days,
@@ -116,6 +119,7 @@ def fit_curves(cycle_id: str, attempt: int | None = None,
         summary = {"days": days, "channels": sorted(daily["channel"].unique()),
                    "outcome_complete": complete, "n_boot": config.n_boot, "seed": config.seed,
                    "fits": {t: {"target_source": c.target_source, "r2": c.r2,
+                                "lift_tests": len(c.lift),
                                 "roi": c.roi.reset_index().to_dict("records")}
                             for t, c in fits.items()}}
         with unit_of_work() as conn:

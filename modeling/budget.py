@@ -11,6 +11,10 @@ ROI follows Meridian and PyMC-Marketing: outcome lost if the channel's spend had
 over the window, per unit of spend (not net of the spend: 1.0 means break-even on revenue).
 mROI is the outcome gained by 1 % more spend over the window, per unit of that extra spend.
 
+Lift tests (geo holdouts: what a channel's spend brought during a test window, with a
+standard error) calibrate the curves' sizes where the outcome alone cannot; ``Curves.lift``
+sets each test beside what the fitted curves say it should have measured.
+
 The bootstrap fits stand in for a posterior (each refit also draws the priors' centres, see
 ``modeling.mmm_fit``): ROI and mROI are reported as their mean over the fits with 95 %
 quantile intervals, as Meridian reports posterior means, and plans maximise the mean
@@ -45,6 +49,7 @@ CURRENT_DAYS = 28
 #: draws its centre from it too, so such a channel's interval is as wide as the prior says.
 ATTRIBUTION_PRIOR = (1.4, 0.35)
 ALPHA = 0.05
+LIFT_COLUMNS = ("channel", "date_from", "date_to", "lift", "standard_error")
 Objective = Literal["revenue", "conversions", "target_cpa"]
 
 
@@ -73,6 +78,7 @@ class Curves:
     roi: pd.DataFrame
     current: pd.Series
     r2: float
+    lift: pd.DataFrame
 
     @property
     def params(self) -> pd.DataFrame:
@@ -173,10 +179,35 @@ def _window_returns(spend: np.ndarray, design: rm.MixDesign, params: rm.MixParam
     return base, base / total, (up - base) / (0.01 * total)
 
 
+def _lift(tests: pd.DataFrame | None, channels: list[str], dates: pd.DatetimeIndex,
+          outcome_scale: float) -> tuple[pd.DataFrame, mmm_fit.Lift | None]:
+    """The tests whose channel was fitted and whose window lies inside the fitted days."""
+    if tests is None or tests.empty:
+        return pd.DataFrame(columns=list(LIFT_COLUMNS)), None
+    missing = set(LIFT_COLUMNS) - set(tests.columns)
+    if missing:
+        raise ValueError(f"lift tests lack the columns {sorted(missing)}")
+    used = tests.assign(date_from=pd.to_datetime(tests["date_from"]),
+                        date_to=pd.to_datetime(tests["date_to"]))
+    used = used[used["channel"].isin(channels) & (used["date_from"] >= dates[0])
+                & (used["date_to"] <= dates[-1]) & (used["date_to"] >= used["date_from"])
+                & (used["standard_error"] > 0)]
+    used = used[list(LIFT_COLUMNS)].sort_values(["channel", "date_from"], ignore_index=True)
+    if used.empty:
+        return used, None
+    days = dates.to_numpy()
+    mask = ((days[None, :] >= used["date_from"].to_numpy()[:, None])
+            & (days[None, :] <= used["date_to"].to_numpy()[:, None]))
+    return used, mmm_fit.Lift(channel=used["channel"].map(channels.index).to_numpy(),
+                              mask=mask, value=used["lift"].to_numpy(float) / outcome_scale,
+                              se=used["standard_error"].to_numpy(float) / outcome_scale)
+
+
 def fit(daily: pd.DataFrame, outcome: pd.DataFrame | pd.Series | None = None,
         target: str = "revenue", seed: int = 0, n_boot: int = 40,
         shape_from_reports: bool = True,
-        attribution_prior: tuple[float, float] | None = ATTRIBUTION_PRIOR) -> Curves:
+        attribution_prior: tuple[float, float] | None = ATTRIBUTION_PRIOR,
+        lift_tests: pd.DataFrame | None = None) -> Curves:
     """Fit curves from ``daily`` [date, channel, spend, <target>] (target = platform-reported).
 
     ``outcome`` is the business total per day — a frame with [date, <target>] or a date-indexed
@@ -185,6 +216,9 @@ def fit(daily: pd.DataFrame, outcome: pd.DataFrame | pd.Series | None = None,
     constant factor, with ``attribution_prior`` on it), or, with ``shape_from_reports=False``,
     the outcome alone gives both. Without it, the curves describe the claims themselves
     (attribution 1, no baseline), and "modelled" ROI is just a smoothed reported ROI.
+    ``lift_tests`` [channel, date_from, date_to, lift, standard_error] are experiment
+    results in the target's units (incremental outcome of the channel's spend during the
+    window); those inside the fitted days calibrate the sizes (two-stage fit only).
     Channels that never spent are left out. Days with no row count as zero spend. Same data
     and seed give the same curves.
     """
@@ -203,10 +237,12 @@ def fit(daily: pd.DataFrame, outcome: pd.DataFrame | pd.Series | None = None,
     y_fit = None if outcome is None else y / outcome_scale
     claims = (reported.to_numpy(float) / outcome_scale
               if outcome is None or shape_from_reports else None)
-    best, noise = mmm_fit.fit_mix(x / spend_scale, y_fit, design, claims, attribution_prior)
+    lift_table, lift = _lift(lift_tests, list(spend.columns), dates, outcome_scale)
+    best, noise = mmm_fit.fit_mix(x / spend_scale, y_fit, design, claims, attribution_prior,
+                                  lift)
     boot = [rm.scaled(b, spend_scale, outcome_scale) for b in
             mmm_fit.bootstrap_mix(x / spend_scale, y_fit, design, best, noise, n_boot, seed,
-                                  claims, attribution_prior)]
+                                  claims, attribution_prior, lift)]
     point, draws = rm.scaled(best, spend_scale, outcome_scale), rm.stack(boot)
 
     returns = np.array([_window_returns(x, design, b) for b in boot])  # draws × 3 × channels
@@ -232,7 +268,18 @@ def fit(daily: pd.DataFrame, outcome: pd.DataFrame | pd.Series | None = None,
         season_level=recent.multiplier(point).mean(axis=0),
         season_level_draws=recent.multiplier(draws).mean(axis=1),
         roi=table, current=spend.iloc[-CURRENT_DAYS:].mean(),
-        r2=float(1 - np.sum((y - fitted) ** 2) / np.sum((y - y.mean()) ** 2)))
+        r2=float(1 - np.sum((y - fitted) ** 2) / np.sum((y - y.mean()) ** 2)),
+        lift=_implied_lift(lift_table, lift, x, design, boot))
+
+
+def _implied_lift(table: pd.DataFrame, lift: mmm_fit.Lift | None, x: np.ndarray,
+                  design: rm.MixDesign, boot: list[rm.MixParams]) -> pd.DataFrame:
+    """Each test beside the lift the fitted curves imply for its window (over the draws)."""
+    if lift is None:
+        return table.assign(modelled=[], modelled_lo=[], modelled_hi=[])
+    implied = np.array([mmm_fit.lift_design(x, design, b, lift) @ b.beta for b in boot])
+    lo, hi = _interval(implied)
+    return table.assign(modelled=implied.mean(axis=0), modelled_lo=lo, modelled_hi=hi)
 
 
 def _vector(curves: Curves, spend: Mapping[str, float] | None) -> np.ndarray:

@@ -16,7 +16,7 @@ from dataclasses import fields
 import numpy as np
 import pandas as pd
 
-from modeling.budget import Curves
+from modeling.budget import LIFT_COLUMNS, Curves
 from modeling.response import MixParams
 
 FORMAT = 1
@@ -57,9 +57,21 @@ def _pack(curves: Curves, arrays: dict[str, np.ndarray], prefix: str) -> dict:
     arrays[prefix + "current"] = curves.current.reindex(list(curves.channels)).to_numpy(float)
     for column in curves.roi.columns:
         arrays[f"{prefix}roi.{column}"] = curves.roi[column].to_numpy(float)
+    lift = curves.lift.assign(date_from=curves.lift["date_from"].dt.strftime("%Y-%m-%d"),
+                              date_to=curves.lift["date_to"].dt.strftime("%Y-%m-%d"))
     return {"channels": list(curves.channels), "target": curves.target,
             "target_source": curves.target_source, "baseline_level": curves.baseline_level,
-            "r2": curves.r2, "roi_columns": list(curves.roi.columns)}
+            "r2": curves.r2, "roi_columns": list(curves.roi.columns),
+            "lift": lift.to_dict("records"), "lift_columns": list(lift.columns)}
+
+
+def _lift(meta: dict) -> pd.DataFrame:
+    """The lift table; curves stored before lift tests existed have none."""
+    columns = meta.get("lift_columns", [*LIFT_COLUMNS, "modelled", "modelled_lo", "modelled_hi"])
+    lift = pd.DataFrame(meta.get("lift", []), columns=columns)
+    for column in ("date_from", "date_to"):
+        lift[column] = pd.to_datetime(lift[column])
+    return lift
 
 
 def _unpack(meta: dict, data: dict[str, np.ndarray], prefix: str) -> Curves:
@@ -74,4 +86,5 @@ def _unpack(meta: dict, data: dict[str, np.ndarray], prefix: str) -> Curves:
         baseline_level=float(meta["baseline_level"]),
         **{name: data[prefix + name] for name in _ARRAYS},
         roi=pd.DataFrame({c: data[f"{prefix}roi.{c}"] for c in meta["roi_columns"]}, index=index),
-        current=pd.Series(data[prefix + "current"], index=index), r2=float(meta["r2"]))
+        current=pd.Series(data[prefix + "current"], index=index), r2=float(meta["r2"]),
+        lift=_lift(meta))

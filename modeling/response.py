@@ -93,8 +93,9 @@ def geometric_adstock(x: np.ndarray, decay: np.ndarray) -> np.ndarray:
 
 def hill(a: np.ndarray, k: np.ndarray, n: np.ndarray) -> np.ndarray:
     """Share of the maximum response reached at (adstocked) spend ``a``: a^n / (a^n + k^n)."""
-    ratio = np.divide(k, a, out=np.full(np.broadcast(a, k).shape, np.inf), where=a > 0)
-    return 1.0 / (1.0 + ratio ** n)
+    with np.errstate(over="ignore"):  # adstock decaying toward 0 (a held-out window): hill → 0
+        ratio = np.divide(k, a, out=np.full(np.broadcast(a, k).shape, np.inf), where=a > 0)
+        return 1.0 / (1.0 + ratio ** n)
 
 
 def hill_slope(a: np.ndarray, k: np.ndarray, n: np.ndarray) -> np.ndarray:

@@ -74,6 +74,11 @@ def test_fit_curves_stores_curves_and_skips_when_unchanged(planning):
         spend = daily.groupby("channel")["spend"].sum()
         assert curves.roi["spend"].to_numpy() == pytest.approx(spend[list(curves.channels)].to_numpy())
         assert (curves.roi["modelled_roi_lo"] <= curves.roi["modelled_roi_hi"]).all()
+        tests = pq.lift_tests(None, target)  # the demo's experiments published in the window
+        used = tests[(tests["date_from"].dt.date >= start) & (tests["date_to"].dt.date <= end)]
+        assert len(used) > 0 and run.summary["fits"][target]["lift_tests"] == len(curves.lift) == len(used)
+        assert curves.lift[["channel", "lift"]].sort_values("lift").to_numpy().tolist() == \
+            used[["channel", "lift"]].sort_values("lift").to_numpy().tolist()
 
     assert fit_curves("t-curves-again", attempt=1, config=FAST) == 0
     assert pq.latest(None, pq.CURVES).id == run.id

@@ -162,3 +162,18 @@ def test_pages_say_why_there_is_nothing_to_show(stored, monkeypatch, name):
     monkeypatch.setattr(module.data, "planning_run", lambda kind: short)
     shown = str(module.layout().to_plotly_json())
     assert "Not enough data yet: 20 days of data with spend; 84 are needed." in shown
+
+
+def test_budget_page_sets_each_lift_test_beside_what_the_curves_imply(stored, curves):
+    stored_tests = pq.lift_tests(None, "revenue")
+    in_window = stored_tests[(stored_tests["date_from"] >= curves.baseline.index[0])
+                             & (stored_tests["date_to"] <= curves.baseline.index[-1])]
+    assert len(in_window) > 0  # the demo publishes its first tests within 120 days
+    rows, note = page("budget").update_lift("revenue")
+    assert note == f"{len(in_window)} lift tests calibrate these revenue curves."
+    assert [r["channel"] for r in rows] == curves.lift["channel"].tolist()
+    assert sorted(r["channel"] for r in rows) == sorted(in_window["channel"])
+    first = curves.lift.iloc[0]
+    assert rows[0]["measured"].startswith(f"${first['lift']:,.0f}".split(",")[0])
+    gap = abs(first["modelled"] - first["lift"]) / first["standard_error"]
+    assert (rows[0]["agreement"] == "within its error") == (gap <= 2)

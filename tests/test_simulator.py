@@ -363,3 +363,13 @@ def test_apportion_sums_exactly_and_keeps_chained_parts_ordered():
     assert (big_parts.sum(axis=1) == big).all() and (small_parts.sum(axis=1) == small).all()
     assert (small_parts <= big_parts).all() and (small_parts >= 0).all()
     assert (np.abs(big_parts - big[:, None] * weights / weights.sum(axis=1, keepdims=True)) < 1).all()
+
+
+def test_a_campaign_that_breaks_twice_is_two_incidents():
+    """Seed 3 breaks one yandex_direct campaign's pixel in March and again in September."""
+    result = simulate(SimConfig(seed=3, days=365, end_date=dt.date(2026, 11, 25)))
+    incidents = pd.DataFrame(result.truth["anomalies"])
+    spans = pd.to_datetime(incidents["end_date"]) - pd.to_datetime(incidents["start_date"])
+    assert incidents.duplicated(["campaign_key", "cause"]).any()
+    assert (spans <= pd.Timedelta(days=1)).all()
+    assert len(result.anomalies) == int((spans.dt.days + 1).sum())

@@ -119,9 +119,58 @@ def layout(**_query: str) -> html.Div:
                           "average), ◆ the recommendation below. Where a curve flattens, more spend "
                           "buys little."), lg=6, className="mb-3"),
         ]),
+        html.Div(_calibration(), className="mb-3"),
         html.Div(_optimiser(curves, fits, objectives), className="mb-3"),
         _what_if(curves),
     ])
+
+
+def _calibration() -> dbc.Card:
+    columns = [{"name": "Channel", "id": "label"}, {"name": "Test window", "id": "window"},
+               {"name": "Measured lift", "id": "measured"}, {"name": "Curves imply (95%)", "id": "implied"},
+               {"name": "Agreement", "id": "agreement"}]
+    return panel("Calibration: lift tests", [
+        html.Div(id="bu-lift-note", className="small mb-2"),
+        dash_table.DataTable(id="bu-lift", columns=columns, **table_style(left=["label", "window", "agreement"])),
+    ], "A lift test (e.g. a geo holdout: the channel switched off in some regions for a few weeks) measures "
+       "what the channel's spend brought in its window. The curves are fitted to agree with every test within "
+       "its error; Curves imply is what the fitted curves say the test should have measured. Import results "
+       "with: python -m jobs lift-import tests.csv (columns channel, date_from, date_to, metric, lift, "
+       "standard_error).")
+
+
+def lift_rows(curves: Curves) -> list[dict]:
+    """One row per lift test the curves were fitted with, in the target's units."""
+    fmt = RETURNS[curves.target].outcome.format
+    names = data.channel_labels()
+    rows = []
+    for r in curves.lift.itertuples(index=False):
+        gap = (r.modelled - r.lift) / r.standard_error
+        agreement = ("within its error" if abs(gap) <= 2 else
+                     f"curves {'above' if gap > 0 else 'below'} the test by {abs(gap):.1f} standard errors")
+        rows.append({"channel": r.channel, "label": names.get(r.channel, r.channel),
+                     "window": f"{r.date_from:%d %b %Y} – {r.date_to:%d %b %Y}",
+                     "measured": f"{fmt(r.lift, _currency())} ± {fmt(r.standard_error, _currency())}",
+                     "implied": f"{fmt(r.modelled, _currency())} ({fmt(r.modelled_lo, _currency())} … "
+                                f"{fmt(r.modelled_hi, _currency())})",
+                     "agreement": agreement})
+    return rows
+
+
+@callback(Output("bu-lift", "data"), Output("bu-lift-note", "children"), Input("bu-objective", "value"))
+def update_lift(objective: str):
+    curves = _curves(objective)
+    if curves is None:
+        return no_update, no_update
+    rows = lift_rows(curves)
+    if rows:
+        note = (f"{len(rows)} lift tests calibrate these {curves.target} curves.")
+    elif curves.target_source != "outcome":
+        note = "Lift tests calibrate curves fitted against the business's own totals; these are not."
+    else:
+        note = ("No lift tests yet: the curves' sizes rest on the business totals alone. One test of a "
+                "channel at ±10% sizes it better than a year of totals can.")
+    return rows, note
 
 
 def _fit_note(run: pq.Artefact) -> str:

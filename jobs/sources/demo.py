@@ -87,6 +87,9 @@ def load(conn: Connection, sim: SimResult, reporting_currency: str, since: dt.da
         outcome = outcome.merge(usd, on="date")
         outcome["revenue"] = outcome["revenue"] * outcome["rate"]
     ingest.ingest_outcome(conn, outcome)
+    if not sim.lift_tests.empty:  # the simulator's are in USD, as its outcome is
+        ingest.ingest_lift_tests(conn, sim.lift_tests.assign(currency="USD"), reporting_currency,
+                                 source="demo")
     ingest.set_state(conn, TRUTH_KEY, sim.truth)
     return rows
 

@@ -310,7 +310,7 @@ _REQUIRED = {
 }
 
 
-def _normalise_title(title: str) -> str:
+def normalise_title(title: str) -> str:
     return re.sub(r"[\W_]+", "_", title.lower().replace("ё", "е")).strip("_")
 
 
@@ -318,7 +318,7 @@ def detect_mapping(columns: Iterable[str]) -> dict[str, str]:
     """Unified key → source column, by synonyms; each column is used for one key at most."""
     titles: dict[str, str] = {}
     for column in columns:
-        title = _normalise_title(str(column))
+        title = normalise_title(str(column))
         for name in (title, _TITLE_CURRENCY.sub("", title)):
             titles.setdefault(name, column)
     mapping: dict[str, str] = {}
@@ -352,7 +352,7 @@ _SLASH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})")
 
 def platform_slug(value: object) -> str:
     """Known channels to their slug; anything else to a lowercase slug ("Email" → "email")."""
-    slug = _normalise_title(str(value))
+    slug = normalise_title(str(value))
     return _PLATFORMS.get(slug, slug)
 
 
@@ -364,16 +364,16 @@ def _text(value: object) -> str | None:
 
 
 def _age(value: str) -> str | None:
-    return None if _normalise_title(value) in _EVERYONE else age_label(value.replace(" ", "").replace("–", "-"))
+    return None if normalise_title(value) in _EVERYONE else age_label(value.replace(" ", "").replace("–", "-"))
 
 
 def _gender(value: str) -> str | None:
-    return None if _normalise_title(value) in _EVERYONE else gender_label(value)
+    return None if normalise_title(value) in _EVERYONE else gender_label(value)
 
 
 def _audience(value: str) -> tuple[str | None, str | None]:
     """"Men 35-44" → ("male", "35-44"); "All Ages" → (None, None)."""
-    if _normalise_title(value) in _EVERYONE:
+    if normalise_title(value) in _EVERYONE:
         return None, None
     match = _AUDIENCE_RE.match(value.strip())
     if not match:
@@ -553,7 +553,7 @@ def normalise(frame: pd.DataFrame, mapping: Mapping[str, str], *, defaults: Mapp
         return result
     stamp_column = mapping.get("datetime") or mapping["date"]
     day_first = _day_first(frame[stamp_column])
-    spend_title = _normalise_title(mapping.get("spend", ""))
+    spend_title = normalise_title(mapping.get("spend", ""))
     title_currency = (match.group(1).upper() if (match := _TITLE_CURRENCY.search(spend_title)) else None)
     columns = sorted(set(mapping.values()))
     problems: list[str] = []

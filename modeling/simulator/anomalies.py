@@ -67,7 +67,7 @@ def _visible_campaigns(ad: AdDays, dims: Dimensions, metric: str, span: np.ndarr
 
 def inject(seed: int, ad: AdDays, dims: Dimensions) -> pd.DataFrame:
     """Apply the incidents due in this window to `ad` (in place); returns one row per incident-day
-    with columns date_index, campaign, metric, kind, factor, cause."""
+    with columns incident (its number), date_index, campaign, metric, kind, factor, cause."""
     n_days = ad.active.shape[0]
     bounds = _campaign_columns(dims)
     rows = []
@@ -84,11 +84,11 @@ def inject(seed: int, ad: AdDays, dims: Dimensions) -> pd.DataFrame:
                 k = int(candidates[int(u_pick * len(candidates))])
                 factor = round(kind.factor * (0.85 + 0.3 * u_factor), 2)
                 _distort(ad, kind, factor, span, slice(bounds[k], bounds[k + 1]))
-                rows += [{"date_index": int(d), "campaign": k, "metric": kind.metric, "kind": kind.direction,
+                rows += [{"incident": j, "date_index": int(d), "campaign": k, "metric": kind.metric, "kind": kind.direction,
                           "factor": factor, "cause": kind.name} for d in span]
         start += _GAP_DAYS[0] + int(u_gap * (_GAP_DAYS[1] - _GAP_DAYS[0] + 1))
         j += 1
-    columns = {"date_index": "int64", "campaign": "int64", "metric": "object", "kind": "object",
+    columns = {"incident": "int64", "date_index": "int64", "campaign": "int64", "metric": "object", "kind": "object",
                "factor": "float64", "cause": "object"}
     return pd.DataFrame(rows, columns=list(columns)).astype(columns)
 

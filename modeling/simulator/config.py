@@ -49,6 +49,7 @@ class SimResult:
 
     Money in `daily`, `hourly` and `audience` is in the account currency; `outcome.revenue`
     and everything in `truth` is USD. Date columns are datetime64[ns] at midnight.
+    `lift_tests` are the published geo-holdout results (``experiments``), revenue in USD.
     """
 
     accounts: pd.DataFrame
@@ -63,3 +64,4 @@ class SimResult:
     fx: pd.DataFrame
     anomalies: pd.DataFrame
     truth: dict
+    lift_tests: pd.DataFrame

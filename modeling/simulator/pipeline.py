@@ -16,6 +16,7 @@ from modeling.simulator.business import baseline_conversions, baseline_truth, fx
 from modeling.simulator.channels import AGE_BANDS, CHANNELS, CURRENCIES, GENDERS, hourly_profiles
 from modeling.simulator.config import SimConfig, SimResult
 from modeling.simulator.dimensions import Dimensions, build_dimensions
+from modeling.simulator.experiments import lift_tests
 from modeling.simulator.organic import organic_posts
 from modeling.simulator.plan import SEASON, channel_series, channel_truths, roi_and_mroi
 from modeling.simulator.response import season_multiplier
@@ -27,6 +28,8 @@ _DEFINITIONS = {
     "response": "incremental conversions = beta · hill(normalised adstock(spend)) · season; "
                 "revenue = conversions × value_per_conversion",
     "reported": "platform conversions ≈ incremental × over_attribution; leads ≈ reported conversions / close_rate",
+    "lift_tests": "Σ over the test window of (incremental outcome − outcome with the channel's spend "
+                  "zeroed in the window) × (1 + 0.1·z); standard_error = 0.1 × the true lift",
     "anomalies": "distort platform reports only; outcome and incremental truth are unaffected",
     "partial_day": "with until_hour, the last day of outcome/true_daily_channel is scaled by the hourly profile",
 }
@@ -86,8 +89,10 @@ def _anomaly_records(incidents: pd.DataFrame, dims: Dimensions, dates: pd.Dateti
                           "campaign_key": dims.campaigns["campaign_key"].to_numpy()[incidents["campaign"].to_numpy()],
                           "metric": incidents["metric"].to_numpy(), "kind": incidents["kind"].to_numpy(),
                           "factor": incidents["factor"].to_numpy(dtype=float)})
-    grouped = frame.assign(cause=incidents["cause"].to_numpy()).groupby(
-        ["campaign_key", "metric", "kind", "factor", "cause"], sort=False)["date"].agg(["min", "max"]).reset_index()
+    # By incident number: one campaign can break the same way twice in a year, and those are
+    # two incidents, not one spanning the months between them.
+    grouped = frame.assign(cause=incidents["cause"].to_numpy(), incident=incidents["incident"].to_numpy()).groupby(
+        ["incident", "campaign_key", "metric", "kind", "factor", "cause"], sort=False)["date"].agg(["min", "max"]).reset_index()
     records = [{"start_date": r["min"].date().isoformat(), "end_date": r["max"].date().isoformat(),
                 "campaign_key": r["campaign_key"], "metric": r["metric"], "kind": r["kind"],
                 "factor": float(r["factor"]), "cause": r["cause"]} for _, r in grouped.iterrows()]
@@ -144,6 +149,7 @@ def simulate(config: SimConfig = SimConfig()) -> SimResult:
         audience=_audience_frame(seed, ad, dims, dates),
         organic_posts=organic_posts(seed, dates, until_hour),
         outcome=outcome, fx=_fx_frame(rates, dates), anomalies=anomalies, truth=truth,
+        lift_tests=lift_tests(seed, channels, dates, spend_usd, season),
     )
 
 
