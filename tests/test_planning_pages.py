@@ -177,3 +177,4 @@ def test_budget_page_sets_each_lift_test_beside_what_the_curves_imply(stored, cu
     assert rows[0]["measured"].startswith(f"${first['lift']:,.0f}".split(",")[0])
     gap = abs(first["modelled"] - first["lift"]) / first["standard_error"]
     assert (rows[0]["agreement"] == "within its error") == (gap <= 2)
+    assert rows[0]["measured"].endswith(f"± {first['standard_error'] / first['lift']:.0%}")

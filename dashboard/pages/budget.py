@@ -150,7 +150,8 @@ def lift_rows(curves: Curves) -> list[dict]:
                      f"curves {'above' if gap > 0 else 'below'} the test by {abs(gap):.1f} standard errors")
         rows.append({"channel": r.channel, "label": names.get(r.channel, r.channel),
                      "window": f"{r.date_from:%d %b %Y} – {r.date_to:%d %b %Y}",
-                     "measured": f"{fmt(r.lift, _currency())} ± {fmt(r.standard_error, _currency())}",
+                     "measured": f"{fmt(r.lift, _currency())} ± {r.standard_error / abs(r.lift):.0%}"
+                                 if r.lift else f"0 ± {fmt(r.standard_error, _currency())}",
                      "implied": f"{fmt(r.modelled, _currency())} ({fmt(r.modelled_lo, _currency())} … "
                                 f"{fmt(r.modelled_hi, _currency())})",
                      "agreement": agreement})
