@@ -9,7 +9,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask
+from flask import Flask, has_app_context
 from flask_caching import Cache
 
 from db.config import get_settings
@@ -50,13 +50,15 @@ def cached(fn: F) -> F:
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # Outside an app context (scripts, benches, tests calling dashboard.data directly) there
+        # is no cache to consult. Checked, not caught: flask-caching raises AttributeError, not
+        # RuntimeError, before any app is set up, and falls back to the last app set up after.
+        if not has_app_context():
+            return fn(*args, **kwargs)
         try:
             version = data_version()
         except Exception:  # database away: let the call itself raise a readable error
             return fn(*args, **kwargs)
-        try:
-            return versioned(version, *args, **kwargs)
-        except RuntimeError:  # outside an app context (scripts, tests): no cache
-            return fn(*args, **kwargs)
+        return versioned(version, *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

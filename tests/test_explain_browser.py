@@ -76,14 +76,22 @@ def _charts_drawn(wait: WebDriverWait) -> None:
 def _click_when_still(browser, locate: Callable[[], WebElement]) -> None:
     """Click once no callback is pending and the element has stopped moving: a table whose data
     arrives mid-click replaces the link under the pointer, charts drawing above shift it, and a
-    chart redrawn on resize replaces its points (so the element is looked up afresh each time)."""
+    chart redrawn on resize replaces its points (so the element is looked up afresh each time).
+
+    "Moving" is judged where the pointer lands, in the viewport, as well as in the page:
+    WebElement.rect is page-relative, so it stays put while the page scrolls, and Bootstrap's
+    `scroll-behavior: smooth` animates a scrollIntoView for over half a second; the click's
+    coordinates, taken mid-animation, then land beside a 15px-high link, on its table cell."""
     seen: list[tuple] = []
 
     def still(driver) -> bool:
         element = locate()
-        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
-        busy = driver.execute_script("return document.querySelectorAll('[data-dash-is-loading]').length")
-        seen.append((busy, element.rect))
+        busy, viewport = driver.execute_script("""
+            arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});
+            const r = arguments[0].getBoundingClientRect();
+            return [document.querySelectorAll('[data-dash-is-loading]').length,
+                    [r.left, r.top, r.width, r.height, window.scrollX, window.scrollY]];""", element)
+        seen.append((busy, element.rect, viewport))
         if not (len(seen) > 2 and seen[-1] == seen[-2] == seen[-3] and busy == 0):
             return False
         ActionChains(driver).move_to_element(element).click().perform()
