@@ -235,6 +235,33 @@ class LiftTest(Base):
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class Alert(Base):
+    """A campaign-day whose numbers broke from their normal range (modeling.anomaly), with
+    what was expected and a sentence saying what it may mean. Re-detection on restated days
+    replaces the row but keeps a dismissal: a marketer who dismissed it does not see it again."""
+
+    __tablename__ = "alert"
+    __table_args__ = (UniqueConstraint("date", "campaign_id", "metric"),
+                      Index("ix_alert_date", "date"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date)
+    platform: Mapped[str] = mapped_column(String(40))
+    campaign_id: Mapped[int] = mapped_column(Integer)
+    metric: Mapped[str] = mapped_column(String(20))
+    direction: Mapped[str] = mapped_column(String(10))  # spike | drop
+    #: 1, or 2 when observed / expected / lo / hi are totals of the day and the day before.
+    days: Mapped[int] = mapped_column(Integer, default=1)
+    observed: Mapped[float] = mapped_column(Float)
+    expected: Mapped[float] = mapped_column(Float)
+    lo: Mapped[float] = mapped_column(Float)
+    hi: Mapped[float] = mapped_column(Float)
+    score: Mapped[float] = mapped_column(Float)
+    severity: Mapped[str] = mapped_column(String(10))  # high | medium
+    message: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | dismissed
+    detected_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class SyncRun(Base):
     """One executed step of the hourly cycle (or a manual load): the audit trail behind /healthz."""
 

@@ -384,3 +384,27 @@ def response_curves(lines: pd.DataFrame, markers: pd.DataFrame, x_metric: mx.Met
         xaxis={**axis_format(x_metric), "title": {"text": f"{x_metric.label} per day"}, "rangemode": "tozero"},
         yaxis={**axis_format(y_metric), "rangemode": "tozero",
                "title": {"text": f"Incremental {y_metric.label.lower()} per day"}})}
+
+
+def alert_series(history: pd.DataFrame, value: str, days: list[pd.Timestamp], band: tuple[float, float] | None,
+                 metric: mx.Metric, currency: str = "USD", height: int = 300) -> Figure:
+    """A campaign's daily metric around an alert: the normal range the detector used as a band
+    (when it applies to one day), the series, and the flagged days marked."""
+    if history.empty:
+        return empty("No data for this campaign around the alert")
+    x = _dates(history["date"])
+    values = history[value].astype(float)
+    flagged = history[pd.to_datetime(history["date"]).isin(days)]
+    traces = [] if band is None else [
+        {"type": "scatter", "x": [x[0], x[-1], x[-1], x[0]], "y": [band[0], band[0], band[1], band[1]],
+         "fill": "toself", "fillcolor": "rgba(24,188,156,0.15)", "line": {"width": 0}, "name": "Normal range",
+         "hoverinfo": "skip"}]
+    traces += [
+        {"type": "scatter", "x": x, "y": values.where(values.notna(), None).tolist(), "name": metric.label,
+         "mode": "lines+markers", "line": {"width": 2, "color": PALETTE[0]}, "marker": {"size": 4},
+         "hovertemplate": metric.d3_hover("y", currency)},
+        {"type": "scatter", "x": _dates(flagged["date"]), "y": flagged[value].astype(float).tolist(),
+         "name": "Alert", "mode": "markers", "marker": {"size": 12, "color": PALETTE[4], "symbol": "x"},
+         "hovertemplate": metric.d3_hover("y", currency)},
+    ]
+    return {"data": traces, "layout": layout(height, yaxis={**axis_format(metric), "rangemode": "tozero"})}
