@@ -6,9 +6,10 @@ import datetime as dt
 import pandas as pd
 
 from dashboard.cache import cached
-from db import model_queries, planning_queries, queries
+from db import alert_queries, model_queries, planning_queries, queries
 from db.config import get_settings
 from db.filters import Filters
+from db.session import unit_of_work
 from modeling import compare, curves_io, roi_model
 from modeling.budget import Curves
 from modeling.explain_text import drivers
@@ -167,3 +168,28 @@ def drill(f: Filters, level: str, top: int = 50) -> pd.DataFrame:
     table = table.nlargest(top, "spend")
     named = queries.names(None, level, table[key].astype(int).tolist()).rename(columns={"id": key})
     return table.merge(named, on=key, how="left")
+
+
+# ---- Alerts -------------------------------------------------------------------------------
+# Not cached: a dismissal changes them without a new data version, and the reads are small.
+
+def alerts(date_from: dt.date, date_to: dt.date, channels: tuple[str, ...] = ()) -> pd.DataFrame:
+    return alert_queries.alerts(None, date_from, date_to, channels)
+
+
+def alert(alert_id: int) -> dict | None:
+    """One alert as a mapping, None when the hourly re-check has replaced it."""
+    frame = alert_queries.alert(None, alert_id)
+    return None if frame.empty else frame.iloc[0].to_dict()
+
+
+def set_alert_status(alert_id: int, status: str) -> bool:
+    with unit_of_work() as conn:
+        return alert_queries.set_status(conn, alert_id, status)
+
+
+@cached
+def campaign_days(campaign_id: int, date_from: dt.date, date_to: dt.date, metric: str) -> pd.DataFrame:
+    """One campaign's daily metric (days without delivery left out)."""
+    return queries.timeseries(None, Filters(date_from, date_to, campaign_ids=(campaign_id,)), metric,
+                              by=None)

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     demo_seed: int = Field(default=42, alias="DEMETRA_DEMO_SEED")
     demo_days: int = Field(default=365, alias="DEMETRA_DEMO_DAYS")
     demo_scale: float = Field(default=1.0, alias="DEMETRA_DEMO_SCALE")
+    #: The transformers model that writes recommendations: unset = modeling.llm's default,
+    #: "none" = the facts' own sentences.
+    llm_model: str | None = Field(default=None, alias="DEMETRA_LLM_MODEL")
     #: Unset: local mode, anyone who can open the app may change sources. Set: changes ask for it.
     admin_token: SecretStr | None = Field(default=None, alias="DEMETRA_ADMIN_TOKEN")
 

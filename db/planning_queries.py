@@ -21,7 +21,7 @@ from db import models as m
 from db.queries import Bind, connect
 from db.upsert import upsert_frame
 
-CURVES, FORECAST = "curves", "forecast"
+CURVES, FORECAST, RECOMMENDATIONS = "curves", "forecast", "recommendations"
 OK, INSUFFICIENT = "ok", "insufficient"
 KEEP = 2
 FORECAST_COLUMNS = ("mean", "lo80", "hi80", "lo95", "hi95")

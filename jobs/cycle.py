@@ -1,5 +1,5 @@
-"""The hourly cycle: sync → retrain → score (SHAP stored with the predictions) → (alerts →
-recommend → report).
+"""The hourly cycle: sync → retrain → score (SHAP stored with the predictions) → fit_curves →
+forecast → alerts → recommend.
 
 On RQ each step is its own job depending on the previous one and retried with back-off, so a
 failed step is retried, recorded, and stops the steps that need its output instead of letting
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from rq import Retry
 from rq.job import Job
 
-from jobs import modeling_tasks, planning_tasks, tasks
+from jobs import alert_tasks, modeling_tasks, planning_tasks, recommend_tasks, tasks
 from jobs.queue import get_queue, redis_connection
 
 log = logging.getLogger("demetra.jobs")
@@ -29,6 +29,8 @@ STEPS: list[tuple[str, Step]] = [
     ("score", modeling_tasks.score),
     ("fit_curves", planning_tasks.fit_curves),
     ("forecast", planning_tasks.forecast),
+    ("alerts", alert_tasks.detect_alerts),
+    ("recommend", recommend_tasks.recommend),
 ]
 RETRY_INTERVALS = [30, 120, 300]
 

@@ -12,6 +12,9 @@ import pytest
 _TMP = Path(tempfile.mkdtemp(prefix="demetra-test-"))
 os.environ.setdefault("DEMETRA_DATA_DIR", str(_TMP))
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")  # a Redis database of the tests' own
+# The cycle's recommend step writes with the facts' own sentences; the language-model path is
+# tested on a tiny model built in tests/test_llm.py (there is no model hub here).
+os.environ.setdefault("DEMETRA_LLM_MODEL", "none")
 if not os.environ.get("DATABASE_URL"):
     os.environ["DATABASE_URL"] = f"sqlite:///{_TMP / 'test.db'}"
 

@@ -7,11 +7,13 @@ from dash import Input, Output, callback, dcc, html
 
 from dashboard import data
 from dashboard.components import charts
+from dashboard.components.advice import advice_card
 from dashboard.components.kpi import kpi_card
 from dashboard.components.tables import metric_table
 from dashboard.state import ViewState
 from db import metrics as mx
 from db.config import get_settings
+from db.planning_queries import RECOMMENDATIONS
 
 dash.register_page(__name__, path="/", name="Overview", order=0, title="DEMETRA — Overview")
 
@@ -23,6 +25,7 @@ TABLE_METRICS = ["spend", "revenue", "roi", "roas", "leads", "cpl", "conversions
 def layout(**_query: str) -> html.Div:
     return html.Div([
         html.Div(id="ov-kpis", className="row g-2"),
+        advice_card(data.planning_run(RECOMMENDATIONS)),
         dbc.Row([
             dbc.Col(dbc.Card([
                 dbc.CardHeader(dbc.Row([
