@@ -25,7 +25,7 @@ from db.model_queries import last_complete_day
 from db.queries import channels, daily_by, data_version
 from db.session import get_engine, unit_of_work
 from jobs.runs import tracked
-from modeling import budget, curves_io, llm
+from modeling import anomaly, budget, curves_io, llm
 from modeling import recommend as rc
 from modeling.compare import compare_channels
 
@@ -100,7 +100,10 @@ def gather_facts(end: dt.date, config: RecommendJobConfig) -> list[rc.Fact]:
         facts += rc.comparison_facts(comparison, "roas", currency, labels, stake)
 
     alerts = aq.alerts(engine, end - dt.timedelta(days=config.alert_days - 1), end, status=aq.OPEN)
-    facts += rc.alert_facts(alerts, currency, labels, stake)
+    high = alerts[alerts["severity"] == "high"]
+    # One fact per incident: an outage moves spend, impressions and conversions at once.
+    primaries = anomaly.group_incidents(high)["primary"] if not high.empty else []
+    facts += rc.alert_facts(high[high["id"].isin(primaries)], currency, labels, stake)
 
     run = pq.latest(engine, pq.FORECAST)
     if run is not None and run.status == pq.OK:

@@ -429,3 +429,39 @@ def detect(daily: pd.DataFrame, since: dt.date | None = None,
         return empty()
     out = pd.concat(parts, ignore_index=True)
     return out.sort_values(["date", "campaign_id", "metric"], ignore_index=True)[list(COLUMNS)]
+
+
+#: Which alert of an incident speaks for it: the one nearest the cause (a delivery drop moves
+#: spend, impressions and conversions; its spend alert says "check budget, bids, billing").
+PRIMARY_ORDER: tuple[str, ...] = ("spend", "impressions", "conversions", "cpc")
+
+
+def group_incidents(alerts: pd.DataFrame) -> pd.DataFrame:
+    """Alerts of one campaign on consecutive days, as one incident per row.
+
+    One outage raises up to three metrics on two days; a marketer acts on the outage once.
+    ``alerts`` has at least id, date, campaign_id, metric, severity, status and message (the
+    stored alerts); returns date_from, date_to, campaign_id, ids (all its alerts), metrics
+    (in ``PRIMARY_ORDER``), primary (the id whose message speaks for it: the metric first in
+    that order, latest day), message, severity ('high' if any), status ('open' if any alert is
+    open), and the primary alert's other columns. Newest incidents first.
+    """
+    if alerts.empty:
+        return alerts.assign(date_from=alerts.get("date"), date_to=alerts.get("date"), ids=[],
+                             metrics=[], primary=[])
+    frame = alerts.assign(date=pd.to_datetime(alerts["date"])).sort_values(["campaign_id", "date"])
+    gap = frame["date"].diff().dt.days.ne(0) & frame["date"].diff().dt.days.ne(1)
+    frame["incident"] = (frame["campaign_id"].ne(frame["campaign_id"].shift()) | gap).cumsum()
+    order = {m: i for i, m in enumerate(PRIMARY_ORDER)}
+    rows = []
+    for _, part in frame.groupby("incident", sort=False):
+        ranked = part.assign(rank=part["metric"].map(order).fillna(len(order)))
+        primary = ranked.sort_values(["rank", "date"], ascending=[True, False]).iloc[0]
+        metrics = sorted(part["metric"].unique(), key=lambda m: order.get(m, len(order)))
+        rows.append({**primary.drop(labels=["incident", "rank"]).to_dict(),
+                     "date_from": part["date"].min(), "date_to": part["date"].max(),
+                     "ids": [int(i) for i in part["id"]], "metrics": metrics, "primary": int(primary["id"]),
+                     "severity": "high" if (part["severity"] == "high").any() else "medium",
+                     "status": "open" if (part["status"] == "open").any() else "dismissed"})
+    return pd.DataFrame(rows).sort_values(["date_to", "campaign_id"], ascending=[False, True],
+                                          ignore_index=True)

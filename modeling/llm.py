@@ -352,8 +352,12 @@ class LLMWriter:
                     self.model, local_files_only=self.local_files_only, dtype=torch.float32)
             lm.to("cpu").eval()
             self._tokenizer, self._lm = tokenizer, lm
+        except OSError:  # what transformers raises for a model that is not on disk
+            self._load_error = (f"{self.model} is not in the local model cache; download it once "
+                                "into the Hugging Face cache (huggingface-cli download)")
         except Exception as exc:  # noqa: BLE001 — any failure means: use the template
-            self._load_error = f"could not load {self.model}: {type(exc).__name__}: {exc}"
+            first_line = str(exc).splitlines()[0] if str(exc) else ""
+            self._load_error = f"could not load {self.model}: {type(exc).__name__}: {first_line}"
         return self._load_error
 
     def prompt(self, facts: Sequence[Fact]) -> str:

@@ -123,10 +123,29 @@ def app(engine):
     return create_app()
 
 
-def test_the_page_lists_charts_and_dismisses(app, detected) -> None:
+def test_alerts_on_consecutive_days_of_a_campaign_are_one_incident() -> None:
+    from modeling.anomaly import group_incidents
+
+    rows = [(1, "2026-01-09", 7, "conversions", "high", "open"), (2, "2026-01-10", 7, "spend", "medium", "open"),
+            (3, "2026-01-10", 7, "conversions", "high", "dismissed"), (4, "2026-01-12", 7, "spend", "medium", "open"),
+            (5, "2026-01-10", 8, "cpc", "medium", "dismissed")]
+    frame = pd.DataFrame(rows, columns=["id", "date", "campaign_id", "metric", "severity", "status"])
+    frame["message"] = "m" + frame["id"].astype(str)
+    incidents = group_incidents(frame)
+    assert [r for r in incidents["ids"]] == [[4], [1, 2, 3], [5]]  # newest first; a gap splits
+    two_days = incidents.iloc[1]
+    assert (two_days["primary"], two_days["message"]) == (2, "m2")  # spend speaks for the outage
+    assert two_days["metrics"] == ["spend", "conversions"] and two_days["severity"] == "high"
+    assert two_days["status"] == "open" and incidents.iloc[2]["status"] == "dismissed"
+    assert (two_days["date_from"], two_days["date_to"]) == (pd.Timestamp("2026-01-09"), pd.Timestamp("2026-01-10"))
+    assert group_incidents(frame.iloc[:0]).empty
+
+
+def test_the_page_lists_incidents_charts_and_dismisses(app, detected) -> None:
     from dash_client import view_store
 
     from db.filters import Filters
+    from modeling.anomaly import group_incidents
 
     demo, config, _ = detected
     since = demo["end"] - dt.timedelta(days=config.recheck_days - 1)
@@ -134,23 +153,31 @@ def test_the_page_lists_charts_and_dismisses(app, detected) -> None:
     page = _page()
     rows, summary, _ = page.update_list(store, [], None)
     stored = aq.alerts(None, since, demo["end"])
-    assert [r["id"] for r in rows] == stored["id"].tolist()
-    assert f"{len(stored)} open alert" in str(summary)
+    incidents = group_incidents(stored)
+    assert [r["ids"] for r in rows] == incidents["ids"].tolist()
+    assert sorted(i for r in rows for i in r["ids"]) == sorted(stored["id"])
+    assert f"{len(incidents)} open incident" in str(summary)
 
     figure, detail, disabled, label = page.show_alert([0], rows, store)
-    first = stored.iloc[0]
+    first = stored.set_index("id").loc[rows[0]["id"]]
     assert not disabled and label == "Dismiss" and first["message"] in str(detail)
+    assert rows[0]["message"].startswith(first["message"])
     marked = next(t for t in figure["data"] if t["name"] == "Alert")
-    days = pd.date_range(end=first["date"], periods=int(first["days"])).strftime("%Y-%m-%d").tolist()
-    assert marked["x"] == days  # a two-day total marks both days, and they add up to it
-    assert sum(marked["y"]) == pytest.approx(first["observed"], rel=1e-6)
+    incident = incidents.iloc[0]
+    start = min(incident["date_from"], first["date"] - pd.Timedelta(days=int(first["days"]) - 1))
+    assert marked["x"] == pd.date_range(start, incident["date_to"]).strftime("%Y-%m-%d").tolist()
+    on_alert_days = dict(zip(marked["x"], marked["y"]))  # a two-day total adds up both days
+    alert_days = pd.date_range(end=first["date"], periods=int(first["days"])).strftime("%Y-%m-%d")
+    assert sum(on_alert_days[d] for d in alert_days) == pytest.approx(first["observed"], rel=1e-6)
     assert any(t["name"] == "Normal range" for t in figure["data"]) == (first["days"] == 1)
 
     assert page.toggle_status(1, [0], rows)["status"] == aq.DISMISSED
+    after = aq.alerts(None, since, demo["end"]).set_index("id")
+    assert (after.loc[rows[0]["ids"], "status"] == aq.DISMISSED).all()  # the whole incident
     rows_after, summary_after, _ = page.update_list(store, [], {"changed": 1})
-    assert first["id"] not in [r["id"] for r in rows_after]
+    assert rows[0]["ids"] not in [r["ids"] for r in rows_after]
     assert "1 dismissed" in str(summary_after)
     shown_all, _, _ = page.update_list(store, ["yes"], None)
-    assert first["id"] in [r["id"] for r in shown_all]
-    _, _, _, label = page.show_alert([[r["id"] for r in shown_all].index(first["id"])], shown_all, store)
+    position = [r["ids"] for r in shown_all].index(rows[0]["ids"])
+    _, _, _, label = page.show_alert([position], shown_all, store)
     assert label == "Reopen"

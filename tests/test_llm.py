@@ -276,6 +276,6 @@ def test_missing_model_falls_back_quickly_without_network(monkeypatch: pytest.Mo
     written = writer.write(FACTS)
     assert time.perf_counter() - start < 10
     assert written.source == "template" and written.text == TemplateWriter().write(FACTS).text
-    assert written.rejected.startswith("could not load demetra-test/missing")
+    assert written.rejected.startswith("demetra-test/missing is not in the local model cache")
     assert writer.write(FACTS).rejected == written.rejected  # not retried
     assert writer.write([]) == TemplateWriter().write([])   # nothing to say: no refusal

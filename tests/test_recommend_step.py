@@ -3,6 +3,7 @@ earlier steps computed, written up, skips unchanged data, and the Overview shows
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import delete
 from db import models as m
 from db import planning_queries as pq
 from db.ingest import bump_data_version
+from db.model_queries import last_complete_day
 from db.session import unit_of_work
 from jobs.alert_tasks import detect_alerts
 from jobs.planning_tasks import PlanningJobConfig, fit_curves, forecast
@@ -41,7 +43,7 @@ class Paraphrase:
 
 
 def test_stores_the_ranked_facts_and_skips_unchanged_data(computed):
-    end = computed["end"]  # the demo's last day: what the step sees as the last complete one
+    end = last_complete_day(None, dt.datetime.now(dt.timezone.utc).date())  # as the step sees it
     config = RecommendJobConfig()
     expected = rc.rank(gather_facts(end, config), top=config.top)
     assert expected and any(f.kind == "budget" for f in expected)  # curves exist on the demo

@@ -397,7 +397,8 @@ def alert_series(history: pd.DataFrame, value: str, days: list[pd.Timestamp], ba
     flagged = history[pd.to_datetime(history["date"]).isin(days)]
     traces = [] if band is None else [
         {"type": "scatter", "x": [x[0], x[-1], x[-1], x[0]], "y": [band[0], band[0], band[1], band[1]],
-         "fill": "toself", "fillcolor": "rgba(24,188,156,0.15)", "line": {"width": 0}, "name": "Normal range",
+         "fill": "toself", "mode": "lines", "fillcolor": "rgba(24,188,156,0.15)", "line": {"width": 0},
+         "name": "Normal range",
          "hoverinfo": "skip"}]
     traces += [
         {"type": "scatter", "x": x, "y": values.where(values.notna(), None).tolist(), "name": metric.label,

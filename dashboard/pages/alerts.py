@@ -22,6 +22,7 @@ from dashboard.state import ViewState
 from db import alert_queries as aq
 from db import metrics as mx
 from db.config import get_settings
+from modeling import anomaly
 
 dash.register_page(__name__, path="/alerts", name="Alerts", order=4, title="DEMETRA — Alerts")
 
@@ -37,17 +38,18 @@ def layout(**_query: str) -> html.Div:
     return html.Div([
         dbc.Row([
             dbc.Col(html.Div(id="al-summary"), xs=12, md=8, className="mb-2"),
-            dbc.Col(dbc.Checklist(id="al-show-dismissed", switch=True, value=[],
-                                  options=[{"label": "Show dismissed", "value": "yes"}]),
-                    xs=12, md=4, className="text-md-end mb-2"),
+            dbc.Col(html.Div(dbc.Checklist(id="al-show-dismissed", switch=True, value=[],
+                                           options=[{"label": "Show dismissed", "value": "yes"}]),
+                             className="d-flex justify-content-md-end"), xs=12, md=4, className="mb-2"),
         ], className="align-items-center"),
         html.Div(panel("Alerts", dcc.Loading(dash_table.DataTable(
             id="al-table", columns=COLUMNS, row_selectable="single", selected_rows=[], page_size=15,
-            **table_style(left=["day", "severity", "channel_label", "campaign", "message", "status"],
-                          cell={"whiteSpace": "normal", "height": "auto"}))),
+            style_data_conditional=[{"if": {"filter_query": '{severity} = "high"', "column_id": "severity"},
+                                     "color": "#E74C3C", "fontWeight": 600}],
+            **_table_style())),
             "Checked every hour for the last 14 complete days against each campaign's own recent "
-            "weeks; an alert says what broke, what was normal and what it may mean. Pick a row to "
-            "see it on a chart."), className="mb-3"),
+            "weeks (a day is judged once the two days after it are in). One row per incident: a "
+            "campaign's alerts on consecutive days. Pick a row to see it on a chart."), className="mb-3"),
         dcc.Store(id="al-selected"),
         panel("The alert on its campaign's days", [
             html.Div(id="al-detail", className="mb-2"),
@@ -59,26 +61,47 @@ def layout(**_query: str) -> html.Div:
     ])
 
 
+def _table_style() -> dict:
+    """The shared look, wrapping; the sentence keeps a readable width (the table scrolls on a phone)."""
+    style = table_style(left=["day", "severity", "channel_label", "campaign", "message", "status"],
+                        cell={"whiteSpace": "normal", "height": "auto"})
+    style["style_cell_conditional"] += [{"if": {"column_id": "message"}, "minWidth": "280px"},
+                                        {"if": {"column_id": "day"}, "minWidth": "90px"}]
+    return style
+
+
 def _currency(state: ViewState) -> str:
     return state.currency or get_settings().reporting_currency
 
 
+def _days(first: pd.Timestamp, last: pd.Timestamp) -> str:
+    return f"{first:%a %d %b}" if first == last else f"{first:%a %d} – {last:%a %d %b}"
+
+
 def _rows(frame: pd.DataFrame) -> list[dict]:
+    """One row per incident (a campaign's alerts on consecutive days)."""
     labels = data.channel_labels()
-    return [{"id": int(r.id), "day": f"{r.date:%a %d %b}", "severity": r.severity,
-             "channel_label": labels.get(r.channel, r.channel), "campaign": r.campaign,
-             "message": r.message, "status": r.status} for r in frame.itertuples(index=False)]
+    rows = []
+    for r in anomaly.group_incidents(frame).itertuples(index=False):
+        others = [mx.get(m).label.lower() for m in r.metrics if m != r.metric]
+        also = f" Also off: {', '.join(others)}." if others else ""
+        rows.append({"id": r.primary, "ids": r.ids, "day": _days(r.date_from, r.date_to),
+                     "date_from": r.date_from.date().isoformat(), "date_to": r.date_to.date().isoformat(),
+                     "severity": r.severity, "channel_label": labels.get(r.channel, r.channel),
+                     "campaign": r.campaign, "message": r.message + also, "status": r.status})
+    return rows
 
 
 def _summary(frame: pd.DataFrame) -> list:
-    live = frame[frame["status"] == aq.OPEN]
     if frame.empty:
         return [html.Span("No alerts in this period: every campaign stayed within its normal range.",
                           className="text-muted")]
+    incidents = anomaly.group_incidents(frame)
+    live = incidents[incidents["status"] == aq.OPEN]
     badges = [dbc.Badge(f"{int((live['severity'] == s).sum())} {s}", color=c, className="me-2")
               for s, c in SEVERITY_COLOR.items()]
-    dismissed = int((frame["status"] == aq.DISMISSED).sum())
-    return [html.Strong(f"{len(live)} open alert{'s' if len(live) != 1 else ''} "), *badges,
+    dismissed = int((incidents["status"] == aq.DISMISSED).sum())
+    return [html.Strong(f"{len(live)} open incident{'s' if len(live) != 1 else ''} "), *badges,
             html.Span(f"{dismissed} dismissed", className="small text-muted")]
 
 
@@ -91,7 +114,8 @@ def update_list(store: dict | None, show_dismissed: list[str], _changed: dict | 
     f = state.filters()
     frame = data.alerts(f.date_from, f.date_to, f.channels)
     shown = frame if show_dismissed else frame[frame["status"] == aq.OPEN]
-    return _rows(shown), _summary(frame), []
+    rows = _rows(shown)
+    return rows, _summary(frame), [0] if rows else []  # the newest incident is charted at once
 
 
 @callback(Output("al-chart", "figure"), Output("al-detail", "children"), Output("al-dismiss", "disabled"),
@@ -108,16 +132,18 @@ def show_alert(selected: list[int] | None, rows: list[dict] | None, store: dict 
     metric = mx.get(alert["metric"])
     history = data.campaign_days(int(alert["campaign_id"]), (day - pd.Timedelta(days=CONTEXT_BEFORE)).date(),
                                  (day + pd.Timedelta(days=CONTEXT_AFTER)).date(), metric.slug)
-    # A two-day total's normal range is for the sum of both days: the chart marks both days
-    # and draws the range only for single-day alerts.
+    # Every day of the incident is marked (and the day before a two-day total). A two-day
+    # total's normal range is for the sum of both days, so the range is drawn for single days only.
+    row = rows[selected[0]]
     two_day = int(alert["days"]) == 2
-    days = [day - pd.Timedelta(days=1), day] if two_day else [day]
+    first = min(pd.Timestamp(row["date_from"]), day - pd.Timedelta(days=1) if two_day else day)
+    days = list(pd.date_range(first, max(pd.Timestamp(row["date_to"]), day)))
     band = None if two_day else (alert["lo"], alert["hi"])
     figure = charts.alert_series(history, metric.slug, days, band, metric, _currency(state))
     detail = [dbc.Badge(alert["severity"], color=SEVERITY_COLOR.get(alert["severity"], "secondary"),
                         className="me-2"),
               html.Strong(f"{alert['campaign']} · {day:%d %b %Y}: "), alert["message"]]
-    dismissed = alert["status"] == aq.DISMISSED
+    dismissed = row["status"] == aq.DISMISSED
     return figure, detail, False, "Reopen" if dismissed else "Dismiss"
 
 
@@ -128,5 +154,6 @@ def toggle_status(_clicks: int, selected: list[int] | None, rows: list[dict] | N
         return no_update
     row = rows[selected[0]]
     status = aq.OPEN if row["status"] == aq.DISMISSED else aq.DISMISSED
-    data.set_alert_status(row["id"], status)
-    return {"id": row["id"], "status": status, "at": dt.datetime.now(dt.timezone.utc).isoformat()}
+    for alert_id in row["ids"]:  # the whole incident
+        data.set_alert_status(alert_id, status)
+    return {"ids": row["ids"], "status": status, "at": dt.datetime.now(dt.timezone.utc).isoformat()}
