@@ -6,11 +6,11 @@ import datetime as dt
 import pandas as pd
 
 from dashboard.cache import cached
-from db import alert_queries, model_queries, planning_queries, queries
+from db import alert_queries, audience_queries, model_queries, planning_queries, queries
 from db.config import get_settings
 from db.filters import Filters
 from db.session import unit_of_work
-from modeling import compare, curves_io, roi_model
+from modeling import compare, curves_io, roi_model, timing
 from modeling.budget import Curves
 from modeling.explain_text import drivers
 
@@ -193,3 +193,47 @@ def campaign_days(campaign_id: int, date_from: dt.date, date_to: dt.date, metric
     """One campaign's daily metric (days without delivery left out)."""
     return queries.timeseries(None, Filters(date_from, date_to, campaign_ids=(campaign_id,)), metric,
                               by=None)
+
+
+# ---- Audience: who responds, and when to advertise or publish (Audience page) ---------------
+# Only results are cached: a year of hourly cells per channel is too big to be worth storing.
+
+TIMING_DRAWS = 2000
+
+
+@cached
+def audience(f: Filters, by: str) -> pd.DataFrame:
+    return audience_queries.audience(None, f, by)
+
+
+@cached
+def channels_with(source: str) -> list[str]:
+    """Channels with audience / hourly / post rows at all."""
+    return audience_queries.channels_with(None, source)
+
+
+def _timing_cells(f: Filters, source: str, by_channel: bool = False) -> pd.DataFrame:
+    if source == "posts":
+        return audience_queries.post_cells(None, f, by_channel=by_channel)
+    return audience_queries.hourly_cells(None, f, by_channel=by_channel)
+
+
+@cached
+def best_time(f: Filters, source: str, metric: str) -> tuple[pd.DataFrame, timing.Timing, timing.Timing]:
+    """For `f`'s channels together: the weekday × hour grid, and the hour and weekday analyses
+    (source: "hourly" ad facts or organic "posts")."""
+    cells = _timing_cells(f, source)
+    return (timing.grid(cells, metric), timing.analyse(cells, metric, "hour", n_boot=TIMING_DRAWS),
+            timing.analyse(cells, metric, "weekday", n_boot=TIMING_DRAWS))
+
+
+@cached
+def best_hours_by_channel(f: Filters, source: str, metric: str) -> pd.DataFrame:
+    """Each channel's best window of hours on `metric` (modeling.timing.by_group)."""
+    return timing.by_group(_timing_cells(f, source, by_channel=True), metric, n_boot=TIMING_DRAWS)
+
+
+@cached
+def daily_base(f: Filters) -> pd.DataFrame:
+    """Base measures per day and channel (the report's Daily sheet)."""
+    return queries.daily_by(None, f, by="channel")

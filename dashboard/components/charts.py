@@ -409,3 +409,58 @@ def alert_series(history: pd.DataFrame, value: str, days: list[pd.Timestamp], ba
          "hovertemplate": metric.d3_hover("y", currency)},
     ]
     return {"data": traces, "layout": layout(height, yaxis={**axis_format(metric), "rangemode": "tozero"})}
+
+
+def bars(data: pd.DataFrame, index: str, value: str, metric: mx.Metric, currency: str = "USD",
+         reference: tuple[float, str] | None = None, height: int = 300) -> Figure:
+    """Vertical bars in the frame's order (ordered groups such as age bands read left to right);
+    `reference` (y, text) draws a dashed line such as the all-groups value, so each bar reads as
+    above or below it."""
+    values = data[value].astype(float) if not data.empty else pd.Series(dtype=float)
+    if values.notna().sum() == 0:
+        return empty("No data for these filters", height)
+    trace = {"type": "bar", "x": [wrap(str(v), 12) for v in data[index]],
+             "y": values.where(values.notna(), None).tolist(), "marker": {"color": PALETTE[2]},
+             "hovertemplate": "%{x}: " + metric.d3_hover("y", currency) + "<extra></extra>"}
+    shapes, annotations = [], []
+    if reference:
+        shapes.append({"type": "line", "xref": "paper", "yref": "y", "x0": 0, "x1": 1, "y0": reference[0],
+                       "y1": reference[0], "line": {"dash": "dash", "width": 1, "color": "#7F8C8D"}})
+        annotations.append({"xref": "paper", "yref": "y", "x": 0, "y": reference[0], "xanchor": "left",
+                            "yanchor": "bottom", "text": reference[1], "showarrow": False,
+                            "bgcolor": "rgba(255,255,255,0.85)", "font": {"size": 11, "color": "#2C3E50"}})
+    return {"data": [trace], "layout": layout(
+        height, hovermode="closest", shapes=shapes, annotations=annotations,
+        yaxis={**axis_format(metric), "rangemode": "tozero"}, xaxis={"type": "category"})}
+
+
+#: Light → strong: the strong end is always the *better* end of the metric (a low CPA too).
+SEQUENTIAL = [[0.0, "#E3F4EF"], [1.0, "#18BC9C"]]
+
+
+def heatmap(data: pd.DataFrame, x: str, y: str, z: str, metric: mx.Metric, currency: str = "USD",
+            x_labels: dict | None = None, y_labels: dict | None = None, hover: str | None = None,
+            height: int = 320) -> Figure:
+    """One cell per (x, y) of a long frame — hour × weekday, gender × age band — first y on top,
+    stronger colour where the metric is better; cells without a value stay blank. `hover` names
+    a column added to each cell's hover text (e.g. how many days the cell rests on)."""
+    if data.empty or data[z].notna().sum() == 0:
+        return empty("No data for these filters", height)
+    table = data.pivot(index=y, columns=x, values=z)
+    extra = data.pivot(index=y, columns=x, values=hover) if hover else None
+    trace = {
+        "type": "heatmap", "z": table.astype(float).where(table.notna(), None).to_numpy().tolist(),
+        "x": [str((x_labels or {}).get(v, v)) for v in table.columns],
+        "y": [str((y_labels or {}).get(v, v)) for v in table.index],
+        "colorscale": SEQUENTIAL, "reversescale": not metric.higher_is_better, "hoverongaps": False,
+        "xgap": 1, "ygap": 1,
+        "colorbar": {"orientation": "h", "thickness": 8, "len": 0.6, "x": 1, "xanchor": "right", "y": 1.02,
+                     "yanchor": "bottom", "tickformat": axis_format(metric).get("tickformat", "")},
+        "hovertemplate": "%{y} · %{x}: " + metric.d3_hover("z", currency)
+                         + ("<br>%{customdata}" if hover else "") + "<extra></extra>",
+    }
+    if extra is not None:
+        trace["customdata"] = extra.astype(str).to_numpy().tolist()
+    return {"data": [trace], "layout": layout(
+        height, hovermode="closest", margin={"t": 40}, xaxis={"type": "category", "showgrid": False},
+        yaxis={"type": "category", "autorange": "reversed", "showgrid": False})}
