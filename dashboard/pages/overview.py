@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
-from dashboard import data
+from dashboard import data, report
 from dashboard.components import charts
 from dashboard.components.advice import advice_card
 from dashboard.components.kpi import kpi_card
@@ -45,9 +45,14 @@ def layout(**_query: str) -> html.Div:
             ], className="shadow-sm h-100"), lg=4, className="mb-3"),
         ]),
         dbc.Card([
-            dbc.CardHeader(html.H6("Channel efficiency", className="mb-0")),
+            dbc.CardHeader(dbc.Row([
+                dbc.Col(html.H6("Channel efficiency", className="mb-0"), xs=7),
+                dbc.Col(dbc.Button("Download report (XLSX)", id="ov-report-button", size="sm", color="primary",
+                                   outline=True), xs=5, className="text-end"),
+            ], className="g-2 align-items-center")),
             dbc.CardBody(dcc.Loading(html.Div(id="ov-table"))),
         ], className="shadow-sm"),
+        dcc.Download(id="ov-report"),
     ])
 
 
@@ -85,3 +90,15 @@ def update_channels(store: dict | None):
     donut = charts.donut(frame, "channel", "spend", mx.get("spend"), labels, currency)
     frame = frame.assign(channel_name=frame["channel"].map(labels).fillna(frame["channel"]))
     return donut, metric_table("ov-channel-table", frame, "channel_name", "Channel", TABLE_METRICS, currency)
+
+
+@callback(Output("ov-report", "data"), Input("ov-report-button", "n_clicks"), State("view-state", "data"),
+          prevent_initial_call=True)
+def download_report(_clicks: int, store: dict | None):
+    """The selection as a workbook (dashboard.report), named after its period."""
+    state = ViewState.from_store(store)
+    if not state.date_from:
+        return dash.no_update
+    f = state.filters()
+    workbook = report.build(f, state.compare, _currency(state))
+    return dcc.send_bytes(workbook, f"demetra-report-{f.date_from}-{f.date_to}.xlsx")
