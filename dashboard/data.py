@@ -9,6 +9,7 @@ from dashboard.cache import cached
 from db import alert_queries, audience_queries, model_queries, planning_queries, queries
 from db.config import get_settings
 from db.filters import Filters
+from db.ingest import ingest_lift_tests
 from db.session import unit_of_work
 from modeling import compare, curves_io, roi_model, timing
 from modeling.budget import Curves
@@ -237,3 +238,9 @@ def best_hours_by_channel(f: Filters, source: str, metric: str) -> pd.DataFrame:
 def daily_base(f: Filters) -> pd.DataFrame:
     """Base measures per day and channel (the report's Daily sheet)."""
     return queries.daily_by(None, f, by="channel")
+
+
+def import_lift_tests(tests: pd.DataFrame, source: str) -> int:
+    """Store lift-test results whole (db.ingest validates; any problem stores nothing)."""
+    with unit_of_work() as conn:
+        return ingest_lift_tests(conn, tests, get_settings().reporting_currency, source=source)

@@ -178,3 +178,39 @@ def test_budget_page_sets_each_lift_test_beside_what_the_curves_imply(stored, cu
     gap = abs(first["modelled"] - first["lift"]) / first["standard_error"]
     assert (rows[0]["agreement"] == "within its error") == (gap <= 2)
     assert rows[0]["measured"].endswith(f"± {first['standard_error'] / first['lift']:.0%}")
+
+
+def _data_url(text: str) -> str:
+    import base64
+
+    return "data:text/csv;base64," + base64.b64encode(text.encode()).decode()
+
+
+def test_budget_page_stores_an_uploaded_results_file_whole_or_not_at_all(stored, monkeypatch):
+    budget_page = page("budget")
+    before = len(pq.lift_tests(None))
+    bad = ("channel,date_from,date_to,metric,lift,standard_error\n"
+           "tiktok,2026-05-01,2026-05-28,revenue,1000,100\nsnapchat,2026-05-01,2026-05-28,revenue,900,90\n")
+    shown = budget_page.upload_lift_tests(_data_url(bad), "bad.csv", None)
+    assert shown.id == "bu-lift-error" and "row 2: unknown channel 'snapchat'" in shown.children
+    assert len(pq.lift_tests(None)) == before
+
+    good = ("channel,liftStartDate,liftEndDate,liftAbs,ci_low,ci_high\n"
+            "tiktok,2026-05-01,2026-05-28,1000,800,1200\ninstagram,2026-05-01,2026-05-28,2000,1500,2500\n")
+    from db.config import get_settings
+
+    monkeypatch.setenv("DEMETRA_ADMIN_TOKEN", "right")  # a server with an admin token set
+    get_settings.cache_clear()
+    refused = budget_page.upload_lift_tests(_data_url(good), "good.csv", "wrong")
+    assert "admin token" in refused.children and len(pq.lift_tests(None)) == before
+    try:
+        shown = budget_page.upload_lift_tests(_data_url(good), "good.csv", "right")
+        assert shown.id == "bu-lift-stored" and shown.children.startswith("Stored 2 lift-test results")
+        added = pq.lift_tests(None).query("source == 'upload good.csv'")
+        assert sorted(added["channel"]) == ["instagram", "tiktok"]
+        assert added.set_index("channel").loc["tiktok", "standard_error"] == pytest.approx(400 / (2 * 1.959964))
+    finally:
+        monkeypatch.delenv("DEMETRA_ADMIN_TOKEN")
+        get_settings.cache_clear()
+        with unit_of_work() as c:
+            c.execute(delete(m.LiftTest).where(m.LiftTest.source == "upload good.csv"))

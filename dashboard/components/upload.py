@@ -5,6 +5,8 @@ Built from `jobs.sources.upload.UploadResult` (rows, problems, mapping); no data
 """
 from __future__ import annotations
 
+import base64
+import binascii
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -21,6 +23,14 @@ COUNTED = ("impressions", "clicks", "conversions")
 #: Preview columns in reading order; keys a file happens to carry beyond these follow them.
 COLUMN_ORDER = ("date", "hour", "platform", "account_id", "campaign_id", "campaign_name", "ad_set_id", "ad_id",
                 "currency", "spend", "impressions", "clicks", "conversions", "revenue", "leads", "reach")
+
+
+def decode_contents(contents: str) -> bytes:
+    """dcc.Upload's data URL → the file's bytes."""
+    try:
+        return base64.b64decode(contents.split(",", 1)[1], validate=True)
+    except (IndexError, binascii.Error):
+        raise ValueError("the upload did not arrive intact; choose the file again") from None
 
 
 def megabytes(size: int) -> str:

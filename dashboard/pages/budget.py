@@ -24,12 +24,16 @@ from dash.dash_table.Format import Format, Scheme, Sign
 
 from dashboard import data
 from dashboard.components import charts
+from dashboard.components.admin import REFUSED, admin_panel, is_admin
 from dashboard.components.cards import panel, run_stamp, run_unavailable
 from dashboard.components.tables import metric_column, table_style
+from dashboard.components.upload import decode_contents, upload_box
 from dashboard.state import ViewState
 from db import metrics as mx
 from db import planning_queries as pq
 from db.config import get_settings
+from jobs.sources.lift import read_lift_tests
+from jobs.sources.upload import UploadError
 from modeling import budget
 from modeling.budget import Curves
 
@@ -43,6 +47,7 @@ DEFAULT_MAX_CHANGE = 30
 SLIDER_RANGE = 3.0
 CURVE_POINTS = 60
 GRAPH_CONFIG = {"displayModeBar": False}
+MAX_LIFT_BYTES = 2 * 1024 * 1024  # a results file is a few rows
 SLIDER = "bu-slider"
 
 
@@ -132,11 +137,18 @@ def _calibration() -> dbc.Card:
     return panel("Calibration: lift tests", [
         html.Div(id="bu-lift-note", className="small mb-2"),
         dash_table.DataTable(id="bu-lift", columns=columns, **table_style(left=["label", "window", "agreement"])),
+        html.Details([
+            html.Summary("Add lift-test results", className="small mt-3 mb-2"),
+            dbc.Row(dbc.Col(admin_panel("bu-admin-token"), xs=12, md=6), className="mb-2"),
+            upload_box("bu-lift-upload", MAX_LIFT_BYTES),
+            html.Div(id="bu-lift-result"),
+        ]),
     ], "A lift test (e.g. a geo holdout: the channel switched off in some regions for a few weeks) measures "
        "what the channel's spend brought in its window. The curves are fitted to agree with every test within "
-       "its error; Curves imply is what the fitted curves say the test should have measured. Import results "
-       "with: python -m jobs lift-import tests.csv (columns channel, date_from, date_to, metric, lift, "
-       "standard_error).")
+       "its error; Curves imply is what the fitted curves say the test should have measured. A results file "
+       "has the columns channel, date_from, date_to, metric (revenue or conversions), lift, standard_error "
+       "(or ci_low and ci_high), optionally spend and currency; Robyn's liftStartDate, liftEndDate and liftAbs "
+       "work too. The next hourly fit uses them (or: python -m jobs lift-import tests.csv).")
 
 
 def lift_rows(curves: Curves) -> list[dict]:
@@ -440,3 +452,21 @@ def reset_to_recommended(_clicks: int, plan: dict | None, ids: list[dict], tops:
         return [no_update] * len(ids), [no_update] * len(ids)
     values = [float(plan["split"][i["channel"]]) for i in ids]
     return values, [max(float(t), v) for t, v in zip(tops, values)]
+
+
+@callback(Output("bu-lift-result", "children"), Input("bu-lift-upload", "contents"),
+          State("bu-lift-upload", "filename"), State("bu-admin-token", "value"), prevent_initial_call=True)
+def upload_lift_tests(contents: str | None, filename: str | None, token: str | None):
+    """Store a results file whole, or nothing and say why."""
+    if not contents:
+        return no_update
+    if not is_admin(token):
+        return dbc.Alert(REFUSED, color="warning", className="py-2 small")
+    try:
+        tests = read_lift_tests(decode_contents(contents), filename or "upload")
+        stored = data.import_lift_tests(tests, f"upload {filename}")
+    except (ValueError, UploadError) as err:  # IngestError is a ValueError
+        return dbc.Alert(f"Nothing was stored: {err}", color="danger", className="py-2 small", id="bu-lift-error")
+    return dbc.Alert(f"Stored {stored} lift-test result{'s' if stored != 1 else ''} from {filename}; the next "
+                     "hourly fit calibrates the curves on them.", color="success", className="py-2 small",
+                     id="bu-lift-stored")

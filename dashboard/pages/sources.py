@@ -15,8 +15,6 @@ that is down) are answered here in words; anything else goes to the app's on_err
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import hashlib
 import json
@@ -35,7 +33,8 @@ from dashboard.components.source_form import (
     CURRENCY_CODE, DEFAULT_KIND, FormError, credential_inputs, form_body, missing_credentials, parse_settings,
     typed_credentials,
 )
-from dashboard.components.upload import preview_totals, problems_list, totals_text, upload_box, upload_preview
+from dashboard.components.upload import (decode_contents, preview_totals, problems_list, totals_text,
+                                         upload_box, upload_preview)
 from db import queries
 from db.config import get_settings
 from db.ingest import PLATFORM_NAMES, IngestError
@@ -477,14 +476,6 @@ def remove_source(_clicks, source_id: int | None, token: str | None, refresh: in
 # ---------------------------------------------------------------------------------------------
 # Upload: preview, then write
 
-def _decode(contents: str) -> bytes:
-    """dcc.Upload's data URL → the file's bytes."""
-    try:
-        return base64.b64decode(contents.split(",", 1)[1], validate=True)
-    except (IndexError, binascii.Error):
-        raise ValueError("the upload did not arrive intact; choose the file again") from None
-
-
 def _defaults(platform: str | None, account: str | None, currency: str | None) -> dict[str, str]:
     values = {"platform": platform, "account_id": (account or "").strip(), "currency": (currency or "").strip().upper()}
     return {k: v for k, v in values.items() if v}
@@ -519,7 +510,7 @@ def _read_kind(source_id: int) -> str | None:
 def parse_file(contents: str, filename: str, defaults: Mapping[str, str]) -> tuple[UploadResult, str]:
     """The upload's rows and problems (nothing written) and the digest that pins them."""
     try:
-        data = _decode(contents)
+        data = decode_contents(contents)
     except ValueError as exc:
         return UploadResult(problems=[str(exc)]), ""
     result = source_sync.preview_upload(data, filename, defaults=defaults)
