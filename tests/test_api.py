@@ -86,3 +86,28 @@ def test_dead_database_in_a_callback_shows_an_alert_not_a_traceback(client, monk
     text = resp.get_data(as_text=True)
     assert "Traceback" not in text and "OperationalError" not in text
     assert "The database is not reachable right now" in text
+
+
+@pytest.mark.parametrize("path", ["/", "/budget", "/forecast", "/explain", "/alerts", "/audience",
+                                  "/drilldown/all", "/sources"])
+def test_dead_database_while_opening_a_page_shows_an_alert_not_a_traceback(client, monkeypatch, path):
+    """Pages whose layout reads stored results (recommendations, curves, the model) fail over to
+    the global alert; the others render and leave it to their callbacks."""
+    import json
+
+    from dashboard import data
+
+    for name in ("planning_run", "alerts", "channel_labels", "available_channels", "score_stamp",
+                 "has_active_model"):
+        monkeypatch.setattr(data, name, _dead_database)
+    body = {"output": ".._pages_content.children..._pages_store.data..",
+            "outputs": [{"id": "_pages_content", "property": "children"},
+                        {"id": "_pages_store", "property": "data"}],
+            "inputs": [{"id": "_pages_location", "property": "pathname", "value": path},
+                       {"id": "_pages_location", "property": "search", "value": ""}],
+            "changedPropIds": ["_pages_location.pathname"], "state": []}
+    resp = client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Traceback" not in text and "OperationalError" not in text
+    reads_at_layout = path in ("/", "/budget", "/forecast", "/explain")
+    assert ("The database is not reachable right now" in text) == reads_at_layout
