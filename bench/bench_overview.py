@@ -2,6 +2,10 @@
 
     .venv/bin/python bench/bench_overview.py --rows 1000000
     .venv/bin/python bench/bench_overview.py --rows 10000000
+    .venv/bin/python bench/bench_overview.py --rows 1000000 --breakdowns
+
+With ``--breakdowns`` the first copy's hour-of-day, audience and organic-post facts are loaded
+too, and the Audience page's callbacks (who responds, best time) are timed as well.
 
 Each callback is called through Dash's own HTTP endpoint (/_dash-update-component) with the
 cache off and a different filter every call, so the figure is the uncached server-side time:
@@ -42,6 +46,8 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--calls", type=int, default=40)
     parser.add_argument("--url", default=os.environ.get("DEMETRA_BENCH_PG_URL", DEFAULT_URL))
+    parser.add_argument("--breakdowns", action="store_true",
+                        help="also load hourly/audience/post facts and time the Audience page")
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = args.url
     os.environ["DEMETRA_CACHE"] = "off"
@@ -77,6 +83,14 @@ def main() -> None:
     print(f"rows: {rows:,} ad-day facts ({copies} × {len(daily):,}, scale {scale:.2f}); simulated in {t_gen:.1f}s; "
           f"loaded into PostgreSQL (upsert + rollup, one transaction per {len(daily):,}) in {t_load:.1f}s "
           f"({rows / t_load:,.0f} rows/s)")
+    if args.breakdowns:
+        t0 = time.perf_counter()
+        with unit_of_work() as conn:
+            hourly = ingest.ingest_hourly(conn, demo.unified_by_campaign(sim.hourly, sim), "USD")
+            audience = ingest.ingest_audience(conn, demo.unified_by_campaign(sim.audience, sim), "USD")
+            posts = ingest.ingest_posts(conn, sim.organic_posts)
+        print(f"breakdowns: {hourly:,} campaign-hour, {audience:,} audience and {posts:,} post rows loaded in "
+              f"{time.perf_counter() - t0:.1f}s")
 
     from dashboard.app import create_app
     from dashboard.state import ViewState
@@ -117,6 +131,19 @@ def main() -> None:
             "..ov-donut.figure...ov-table.children..",
             [{"id": "ov-donut", "property": "figure"}, {"id": "ov-table", "property": "children"}], [vs(store())]),
     }
+    if args.breakdowns:
+        value = lambda i, v: {"id": i, "property": "value", "value": v}  # noqa: E731
+        callbacks["audience: who responds"] = lambda: call(
+            "..aud-chart.figure...aud-table.children..",
+            [{"id": "aud-chart", "property": "figure"}, {"id": "aud-table", "property": "children"}],
+            [vs(store()), value("aud-by", rnd.choice(["age_band", "gender", "age_gender", "geo", "segment"])),
+             value("aud-metric", rnd.choice(["cpa", "ctr", "roas", "spend"]))])
+        callbacks["audience: best time (ads)"] = lambda: call(
+            "..aud-time-summary.children...aud-heatmap.figure...aud-time-table.children...aud-time-note.children..",
+            [{"id": i, "property": p} for i, p in (("aud-time-summary", "children"), ("aud-heatmap", "figure"),
+                                                   ("aud-time-table", "children"), ("aud-time-note", "children"))],
+            [vs(store()), value("aud-source", "hourly"), value("aud-time-metric", rnd.choice(["ctr", "cr", "cpa"])),
+             value("aud-channel", rnd.choice(["all", "facebook", "instagram", "tiktok"]))])
     print(f"{'callback':36s} {'p50 ms':>8s} {'p95 ms':>8s}")
     for name, fn in callbacks.items():
         fn()  # warm-up (imports, pools)

@@ -86,7 +86,7 @@ def audience(bind: Bind, f: Filters, by: str = "age_band") -> pd.DataFrame:
     totals here can be below the overview's when some channels report none.
     """
     dims = list(DIMENSIONS[by])
-    t = m.FactAudienceDaily
+    t = m.FactAudienceDaily if f.campaign_ids else m.AggAudience  # the rollup has no campaigns
     per_day = _per_day(f)
     keys = {**({"date": t.date} if per_day else {}), **{d: getattr(t, d) for d in dims}}
     with connect(bind) as conn:
@@ -108,7 +108,7 @@ def hourly_cells(bind: Bind, f: Filters, by_channel: bool = False) -> pd.DataFra
     """Base measures per account-local date × hour [date, weekday (0 = Monday), hour, (channel),
     measures…], money in the display currency. Summed over the filters' channels unless
     `by_channel` (a year of seven channels is ~60k rows: ask per channel when one will do)."""
-    t = m.FactHourly
+    t = m.FactHourly if f.campaign_ids else m.AggHourly  # the rollup has no campaigns
     keys = {"date": t.date, "hour": t.hour, **({"channel": m.Platform.slug} if by_channel else {})}
     with connect(bind) as conn:
         frame = _in_display(conn, _sums(conn, t, f, keys), f)

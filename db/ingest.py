@@ -186,9 +186,38 @@ def ingest_ad_daily(conn: Connection, rows: pd.DataFrame, reporting_currency: st
     return n
 
 
+ROLLED_MEASURES = ("spend", "spend_rc", "impressions", "clicks", "leads", "conversions", "revenue", "revenue_rc",
+                   "engagements")
+
+
+#: Breakdown rollup → (its fact table, the keys it keeps besides date and account).
+BREAKDOWN_ROLLUPS = {"agg_hourly": ("fact_campaign_hourly", ("hour",)),
+                     "agg_audience": ("fact_audience_daily", ("age_band", "gender", "geo", "segment"))}
+
+
+def refresh_breakdown_rollup(conn: Connection, rollup: str, date_from: dt.date, date_to: dt.date,
+                             account_ids: list[int]) -> None:
+    """Rebuild a breakdown rollup (BREAKDOWN_ROLLUPS) for a window and accounts, inside the same
+    transaction as the facts."""
+    facts, extra = BREAKDOWN_ROLLUPS[rollup]
+    params = {"a": date_from, "b": date_to}
+    in_list = ", ".join(str(int(i)) for i in account_ids) or "NULL"
+    conn.execute(text(f"DELETE FROM {rollup} WHERE date BETWEEN :a AND :b AND account_id IN ({in_list})"), params)
+    keys = ", ".join(("date", "account_id", *extra))
+    sums = ", ".join(f"SUM({c})" for c in ROLLED_MEASURES)
+    conn.execute(text(
+        f"INSERT INTO {rollup} ({keys}, platform_id, {', '.join(ROLLED_MEASURES)}) "
+        f"SELECT {keys}, MIN(platform_id), {sums} FROM {facts} "
+        f"WHERE date BETWEEN :a AND :b AND account_id IN ({in_list}) GROUP BY {keys}"), params)
+
+
 def refresh_rollup(conn: Connection, date_from: dt.date, date_to: dt.date, account_ids: list[int]) -> None:
-    """Rebuild agg_channel_daily for a window, inside the same transaction as the facts."""
+    """Rebuild agg_channel_daily (and the breakdown rollups) for a window, inside the same
+    transaction as the facts; a cleared sync window thus leaves no rolled-up rows of facts it
+    deleted."""
     ids = [int(a) for a in account_ids]
+    for rollup in BREAKDOWN_ROLLUPS:
+        refresh_breakdown_rollup(conn, rollup, date_from, date_to, ids)
     params = {"a": date_from, "b": date_to}
     in_list = ", ".join(str(i) for i in ids)
     conn.execute(text(f"DELETE FROM agg_channel_daily WHERE date BETWEEN :a AND :b AND account_id IN ({in_list})"),
@@ -261,7 +290,10 @@ def ingest_hourly(conn: Connection, rows: pd.DataFrame, reporting_currency: str)
     if rows.empty:
         return 0
     fact = _campaign_facts(conn, rows, reporting_currency, ["hour"])
-    return upsert_frame(conn, m.FactHourly.__table__, fact, key=["date", "hour", "campaign_id"])
+    n = upsert_frame(conn, m.FactHourly.__table__, fact, key=["date", "hour", "campaign_id"])
+    refresh_breakdown_rollup(conn, "agg_hourly", fact["date"].min(), fact["date"].max(),
+                             fact["account_id"].unique().tolist())
+    return n
 
 
 def ingest_audience(conn: Connection, rows: pd.DataFrame, reporting_currency: str) -> int:
@@ -272,8 +304,10 @@ def ingest_audience(conn: Connection, rows: pd.DataFrame, reporting_currency: st
     for k in keys:
         rows[k] = _fill(rows, k, "unknown").astype(str)
     fact = _campaign_facts(conn, rows, reporting_currency, keys)
-    return upsert_frame(conn, m.FactAudienceDaily.__table__, fact,
-                        key=["date", "campaign_id", *keys])
+    n = upsert_frame(conn, m.FactAudienceDaily.__table__, fact, key=["date", "campaign_id", *keys])
+    refresh_breakdown_rollup(conn, "agg_audience", fact["date"].min(), fact["date"].max(),
+                             fact["account_id"].unique().tolist())
+    return n
 
 
 def ingest_posts(conn: Connection, rows: pd.DataFrame) -> int:

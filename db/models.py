@@ -170,6 +170,46 @@ class FactHourly(_Measures, Base):
     account_id: Mapped[int] = mapped_column(Integer)
 
 
+class _RolledMeasures:
+    """A rollup's measures: doubles, summed faster than numeric (derived data, see AggChannelDaily)."""
+
+    spend: Mapped[float] = mapped_column(Float, default=0)
+    spend_rc: Mapped[float] = mapped_column(Float, default=0)
+    impressions: Mapped[float] = mapped_column(Float, default=0)
+    clicks: Mapped[float] = mapped_column(Float, default=0)
+    leads: Mapped[float] = mapped_column(Float, default=0)
+    conversions: Mapped[float] = mapped_column(Float, default=0)
+    revenue: Mapped[float] = mapped_column(Float, default=0)
+    revenue_rc: Mapped[float] = mapped_column(Float, default=0)
+    engagements: Mapped[float] = mapped_column(Float, default=0)
+
+
+class AggHourly(_RolledMeasures, Base):
+    """Rollup of fact_campaign_hourly by date × hour × account, rebuilt for the touched window
+    whenever the hourly facts or their window change. The best-time grid reads it: a year at a
+    million ad-days is ~10^5 rows here against ~4·10^6 campaign-hours (1.4 s → see README)."""
+
+    __tablename__ = "agg_hourly"
+    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform_id: Mapped[int] = mapped_column(Integer)
+
+
+class AggAudience(_RolledMeasures, Base):
+    """Rollup of fact_audience_daily over campaigns (date × account × age × gender × geo ×
+    segment), rebuilt with the facts' window: the Audience page never needs the campaign."""
+
+    __tablename__ = "agg_audience"
+    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    account_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    age_band: Mapped[str] = mapped_column(String(20), primary_key=True)
+    gender: Mapped[str] = mapped_column(String(20), primary_key=True)
+    geo: Mapped[str] = mapped_column(String(80), primary_key=True)
+    segment: Mapped[str] = mapped_column(String(80), primary_key=True)
+    platform_id: Mapped[int] = mapped_column(Integer)
+
+
 class FactAudienceDaily(_Measures, Base):
     __tablename__ = "fact_audience_daily"
     date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
