@@ -94,49 +94,58 @@ def test_edge_periods_are_flagged_partial(conn, interval):
 
 
 def _sums(conn, table: str, keys: str = "date, hour, account_id") -> pd.DataFrame:
-    from sqlalchemy import text
+    """Sums per key over the test's two accounts (other tests may have committed data of their own)."""
+    from sqlalchemy import select, text
 
+    from db import models as m
+
+    mine = conn.execute(select(m.AdAccount.id).where(m.AdAccount.external_id.in_(list(ACCOUNTS)))).scalars()
+    ids = ", ".join(str(i) for i in mine) or "NULL"
     frame = pd.DataFrame(conn.execute(text(
-        f"SELECT {keys}, SUM(spend_rc), SUM(clicks), SUM(conversions) FROM {table} "
-        f"GROUP BY {keys} ORDER BY {keys}")).all(), columns=[*keys.split(", "), "spend", "clicks", "conversions"])
+        f"SELECT {keys}, SUM(spend_rc), SUM(clicks), SUM(conversions) FROM {table} WHERE account_id IN ({ids}) "
+        f"AND date BETWEEN '2026-01-01' AND '2026-01-31' GROUP BY {keys} ORDER BY {keys}")).all(),
+        columns=[*keys.split(", "), "spend", "clicks", "conversions"])
     return frame.assign(date=pd.to_datetime(frame["date"])).astype({c: float for c in ("spend", "clicks", "conversions")})
 
 
 AUDIENCE_KEYS = "date, account_id, age_band, gender, geo, segment"
+#: Account names no other test uses: the rollups are checked account by account.
+ACCOUNTS = ("act_rollup_1", "act_rollup_2")
 
 
 def test_the_breakdown_rollups_follow_their_facts_through_loads_and_cleared_windows(conn):
     from db import audience_queries as aq
 
-    ingest.ingest_ad_daily(conn, rows(days=3), "USD")
-    ingest.ingest_ad_daily(conn, rows(days=3, account="act_2"), "USD")
+    ingest.ingest_ad_daily(conn, rows(days=3, account=ACCOUNTS[0]), "USD")
+    ingest.ingest_ad_daily(conn, rows(days=3, account=ACCOUNTS[1]), "USD")
     hours = pd.DataFrame([{"date": dt.date(2026, 1, 1) + dt.timedelta(days=d), "hour": h, "platform": "facebook",
                            "account_id": account, "campaign_id": "c1", "spend": 1.5 + h, "clicks": h, "conversions": 1}
-                          for d in range(3) for h in (9, 20) for account in ("act_1", "act_2")])
+                          for d in range(3) for h in (9, 20) for account in ACCOUNTS])
     ingest.ingest_hourly(conn, hours, "USD")
     people = pd.DataFrame([{"date": dt.date(2026, 1, 1) + dt.timedelta(days=d), "platform": "facebook",
                             "account_id": account, "campaign_id": "c1", "age_band": age, "gender": "female",
                             "geo": "DE", "spend": 2.0, "clicks": 3, "conversions": 1}
-                           for d in range(3) for age in ("18-24", "25-34") for account in ("act_1", "act_2")])
+                           for d in range(3) for age in ("18-24", "25-34") for account in ACCOUNTS])
     ingest.ingest_audience(conn, people, "USD")
     pd.testing.assert_frame_equal(_sums(conn, "agg_audience", AUDIENCE_KEYS),
                                   _sums(conn, "fact_audience_daily", AUDIENCE_KEYS))
-    assert aq.audience(conn, F, "age_band")["spend"].tolist() == pytest.approx([6 * 2.0, 6 * 2.0])
+    mine = Filters(F.date_from, F.date_to, account_ids=tuple(int(a) for a in _sums(conn, "agg_hourly")["account_id"].unique()))
+    assert aq.audience(conn, mine, "age_band")["spend"].tolist() == pytest.approx([6 * 2.0, 6 * 2.0])
     assert len(_sums(conn, "agg_hourly")) == 12
     pd.testing.assert_frame_equal(_sums(conn, "agg_hourly"), _sums(conn, "fact_campaign_hourly"))
-    cells = aq.hourly_cells(conn, F)
+    cells = aq.hourly_cells(conn, mine)
     assert cells["spend"].sum() == pytest.approx(hours["spend"].sum())
 
     ingest.ingest_hourly(conn, hours.assign(spend=hours["spend"] * 2), "USD")  # restated
     pd.testing.assert_frame_equal(_sums(conn, "agg_hourly"), _sums(conn, "fact_campaign_hourly"))
 
-    # A sync replaces act_1's window: its facts go, and so do their rolled-up rows.
-    touched = ingest.clear_window(conn, ["facebook"], ["act_1"], dt.date(2026, 1, 2), dt.date(2026, 1, 3))
+    # A sync replaces the first account's window: its facts go, and so do their rolled-up rows.
+    touched = ingest.clear_window(conn, ["facebook"], [ACCOUNTS[0]], dt.date(2026, 1, 2), dt.date(2026, 1, 3))
     ingest.refresh_rollup(conn, dt.date(2026, 1, 2), dt.date(2026, 1, 3), touched)
     left = _sums(conn, "agg_hourly")
     pd.testing.assert_frame_equal(left, _sums(conn, "fact_campaign_hourly"))
     assert len(left) == 12 - 4
-    assert aq.hourly_cells(conn, F)["spend"].sum() == pytest.approx(left["spend"].sum())
+    assert aq.hourly_cells(conn, mine)["spend"].sum() == pytest.approx(left["spend"].sum())
     audience_left = _sums(conn, "agg_audience", AUDIENCE_KEYS)
     pd.testing.assert_frame_equal(audience_left, _sums(conn, "fact_audience_daily", AUDIENCE_KEYS))
     assert len(audience_left) == 12 - 4
