@@ -136,40 +136,6 @@ class FactAdDaily(_Measures, Base):
     video_views: Mapped[int] = mapped_column(Count, default=0)
 
 
-class AggChannelDaily(Base):
-    """Rollup of fact_ad_daily by date × account, rebuilt for the touched window on every load.
-
-    The overview reads ~10^4 rollup rows instead of 10^6-10^7 ad-day rows, which is what keeps
-    its callbacks under 100 ms. Derived data, so measures are doubles: PostgreSQL sums float8
-    about 1.5× faster than numeric (and sums of bigint are numeric).
-    """
-
-    __tablename__ = "agg_channel_daily"
-    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
-    account_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    platform_id: Mapped[int] = mapped_column(Integer)
-    spend: Mapped[float] = mapped_column(Float, default=0)
-    spend_rc: Mapped[float] = mapped_column(Float, default=0)
-    impressions: Mapped[float] = mapped_column(Float, default=0)
-    reach: Mapped[float | None] = mapped_column(Float, nullable=True)
-    clicks: Mapped[float] = mapped_column(Float, default=0)
-    leads: Mapped[float] = mapped_column(Float, default=0)
-    conversions: Mapped[float] = mapped_column(Float, default=0)
-    revenue: Mapped[float] = mapped_column(Float, default=0)
-    revenue_rc: Mapped[float] = mapped_column(Float, default=0)
-    engagements: Mapped[float] = mapped_column(Float, default=0)
-    video_views: Mapped[float] = mapped_column(Float, default=0)
-
-
-class FactHourly(_Measures, Base):
-    __tablename__ = "fact_campaign_hourly"
-    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
-    hour: Mapped[int] = mapped_column(Integer, primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    platform_id: Mapped[int] = mapped_column(Integer)
-    account_id: Mapped[int] = mapped_column(Integer)
-
-
 class _RolledMeasures:
     """A rollup's measures: doubles, summed faster than numeric (derived data, see AggChannelDaily)."""
 
@@ -182,6 +148,31 @@ class _RolledMeasures:
     revenue: Mapped[float] = mapped_column(Float, default=0)
     revenue_rc: Mapped[float] = mapped_column(Float, default=0)
     engagements: Mapped[float] = mapped_column(Float, default=0)
+
+
+class AggChannelDaily(_RolledMeasures, Base):
+    """Rollup of fact_ad_daily by date × account, rebuilt for the touched window on every load.
+
+    The overview reads ~10^4 rollup rows instead of 10^6-10^7 ad-day rows, which is what keeps
+    its callbacks under 100 ms. Derived data, so measures are doubles: PostgreSQL sums float8
+    about 1.5× faster than numeric (and sums of bigint are numeric).
+    """
+
+    __tablename__ = "agg_channel_daily"
+    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    account_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform_id: Mapped[int] = mapped_column(Integer)
+    reach: Mapped[float | None] = mapped_column(Float, nullable=True)
+    video_views: Mapped[float] = mapped_column(Float, default=0)
+
+
+class FactHourly(_Measures, Base):
+    __tablename__ = "fact_campaign_hourly"
+    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform_id: Mapped[int] = mapped_column(Integer)
+    account_id: Mapped[int] = mapped_column(Integer)
 
 
 class AggHourly(_RolledMeasures, Base):
