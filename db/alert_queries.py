@@ -1,8 +1,8 @@
 """The SQL behind alerts: replace a re-checked window, list alerts, dismiss one.
 
 The hourly `alerts` step re-checks the last days every run (platforms restate them), so it
-replaces the alerts of exactly that window in one transaction; a dismissal survives the
-replacement for the same campaign, day and metric.
+replaces the alerts of exactly that window in one transaction; an alert found again keeps its
+id and a dismissal.
 """
 from __future__ import annotations
 
@@ -27,22 +27,27 @@ LISTED = ("id", "date", "channel", "campaign_id", "campaign", "metric", "directi
 
 def replace_window(conn: Connection, found: pd.DataFrame, date_from: dt.date,
                    date_to: dt.date) -> int:
-    """The alerts of [date_from, date_to] become `found`; returns the rows written."""
+    """The alerts of [date_from, date_to] become `found`; returns the rows written.
+
+    Alerts found again are updated in place — same id, status kept — so a page that loaded
+    them before this run can still dismiss them; those not found again are deleted.
+    """
     a = m.Alert
-    window = (a.date >= date_from, a.date <= date_to)
-    dismissed = {(d, c, k) for d, c, k in conn.execute(
-        select(a.date, a.campaign_id, a.metric).where(*window, a.status == DISMISSED))}
-    conn.execute(delete(a).where(*window))
-    if found.empty:
-        return 0
     rows = found.rename(columns={"channel": "platform"}).assign(
-        date=pd.to_datetime(found["date"]).dt.date,
-        campaign_id=found["campaign_id"].astype(int),
+        date=pd.to_datetime(found["date"]).dt.date if not found.empty else [],
+        campaign_id=found["campaign_id"].astype(int), status=OPEN,
         detected_at=dt.datetime.now(dt.timezone.utc))
-    keys = zip(rows["date"], rows["campaign_id"], rows["metric"])
-    rows["status"] = [DISMISSED if key in dismissed else OPEN for key in keys]
+    again = set(zip(rows["date"], rows["campaign_id"], rows["metric"]))
+    existing = conn.execute(select(a.id, a.date, a.campaign_id, a.metric)
+                            .where(a.date >= date_from, a.date <= date_to)).all()
+    gone = [i for i, *key in existing if tuple(key) not in again]
+    if gone:
+        conn.execute(delete(a).where(a.id.in_(gone)))
+    if rows.empty:
+        return 0
     columns = ["platform", *[c for c in DETECTED if c != "channel"], "status", "detected_at"]
-    return upsert_frame(conn, a.__table__, rows[columns], key=["date", "campaign_id", "metric"])
+    return upsert_frame(conn, a.__table__, rows[columns], key=["date", "campaign_id", "metric"],
+                        update=[c for c in columns if c != "status"])
 
 
 def alerts(bind: Bind, date_from: dt.date, date_to: dt.date, channels: Sequence[str] = (),

@@ -212,12 +212,8 @@ def refresh_breakdown_rollup(conn: Connection, rollup: str, date_from: dt.date, 
 
 
 def refresh_rollup(conn: Connection, date_from: dt.date, date_to: dt.date, account_ids: list[int]) -> None:
-    """Rebuild agg_channel_daily (and the breakdown rollups) for a window, inside the same
-    transaction as the facts; a cleared sync window thus leaves no rolled-up rows of facts it
-    deleted."""
+    """Rebuild agg_channel_daily for a window, inside the same transaction as the facts."""
     ids = [int(a) for a in account_ids]
-    for rollup in BREAKDOWN_ROLLUPS:
-        refresh_breakdown_rollup(conn, rollup, date_from, date_to, ids)
     params = {"a": date_from, "b": date_to}
     in_list = ", ".join(str(i) for i in ids)
     conn.execute(text(f"DELETE FROM agg_channel_daily WHERE date BETWEEN :a AND :b AND account_id IN ({in_list})"),
@@ -232,6 +228,13 @@ def refresh_rollup(conn: Connection, date_from: dt.date, date_to: dt.date, accou
     ), params)
 
 
+def refresh_rollups(conn: Connection, date_from: dt.date, date_to: dt.date, account_ids: list[int]) -> None:
+    """Every rollup of a window: after clear_window, whose deletes span all three fact tables."""
+    refresh_rollup(conn, date_from, date_to, account_ids)
+    for rollup in BREAKDOWN_ROLLUPS:
+        refresh_breakdown_rollup(conn, rollup, date_from, date_to, account_ids)
+
+
 def clear_window(conn: Connection, channels: Iterable[str], account_ids: Iterable[str], date_from: dt.date,
                  date_to: dt.date) -> list[int]:
     """Delete a window's facts (ad-day, hourly, audience); returns the ad_account ids touched.
@@ -239,7 +242,7 @@ def clear_window(conn: Connection, channels: Iterable[str], account_ids: Iterabl
     A sync fetches its whole window, so replacing it — not only upserting over it — also drops
     rows the platform no longer reports (an ad removed from a restated day, a Meta campaign's
     breakdowns moving from Facebook to Instagram) instead of leaving them double-counted. The
-    caller rebuilds the rollup for the returned accounts in the same transaction.
+    caller rebuilds the rollups for the returned accounts (refresh_rollups) in the same transaction.
     """
     accounts = conn.execute(
         select(m.AdAccount.id).join(m.Platform, m.Platform.id == m.AdAccount.platform_id)

@@ -99,7 +99,7 @@ def cmd_lift_import(args: argparse.Namespace) -> int:
         with unit_of_work() as conn:
             rows = ingest_lift_tests(conn, tests, get_settings().reporting_currency,
                                      source=f"file {path.name}")
-    except (IngestError, UploadError) as error:
+    except (IngestError, UploadError, OSError) as error:
         log.error("lift tests not imported (nothing was written): %s", error)
         return 2
     log.info("lift tests imported: %d rows from %s", rows, args.file)

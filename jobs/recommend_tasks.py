@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import logging
 from dataclasses import dataclass
 
@@ -113,18 +114,28 @@ def gather_facts(end: dt.date, config: RecommendJobConfig) -> list[rc.Fact]:
     return facts
 
 
+def _stamp(version: str, end: dt.date | None, config: RecommendJobConfig) -> str:
+    """The data version plus the open alerts: dismissing one changes no data, but it must leave
+    the recommendations at the next run."""
+    if end is None:
+        return version
+    alerts = aq.alerts(get_engine(), end - dt.timedelta(days=config.alert_days - 1), end, status=aq.OPEN)
+    digest = hashlib.sha1(",".join(map(str, sorted(alerts["id"]))).encode()).hexdigest()[:12]
+    return f"{version}|{digest}"
+
+
 def recommend(cycle_id: str, attempt: int | None = None, config: RecommendJobConfig | None = None,
               writer: llm.Writer | None = None) -> int:
     """Write and store the recommendations; returns how many facts they rest on."""
     config = config or RecommendJobConfig()
     with tracked("recommend", cycle_id, attempt=attempt) as run:
         engine = get_engine()
-        version = data_version(engine)
+        end = last_complete_day(engine, dt.datetime.now(dt.timezone.utc).date())
+        version = _stamp(data_version(engine), end, config)
         latest = pq.latest(engine, pq.RECOMMENDATIONS)
         if latest is not None and latest.data_version == version:
-            log.info("cycle %s: recommend skipped, data unchanged", cycle_id)
+            log.info("cycle %s: recommend skipped, data and open alerts unchanged", cycle_id)
             return 0
-        end = last_complete_day(engine, dt.datetime.now(dt.timezone.utc).date())
         facts = rc.rank(gather_facts(end, config), top=config.top) if end else []
         written = (writer or _writer()).write(facts) if facts else None
         if written is not None and written.rejected:

@@ -183,7 +183,9 @@ def _lift(tests: pd.DataFrame | None, channels: list[str], dates: pd.DatetimeInd
           outcome_scale: float) -> tuple[pd.DataFrame, mmm_fit.Lift | None]:
     """The tests whose channel was fitted and whose window lies inside the fitted days."""
     if tests is None or tests.empty:
-        return pd.DataFrame(columns=list(LIFT_COLUMNS)), None
+        none = pd.DataFrame(columns=list(LIFT_COLUMNS))
+        return none.astype({"date_from": "datetime64[ns]", "date_to": "datetime64[ns]", "lift": float,
+                            "standard_error": float}), None
     missing = set(LIFT_COLUMNS) - set(tests.columns)
     if missing:
         raise ValueError(f"lift tests lack the columns {sorted(missing)}")

@@ -57,8 +57,8 @@ def _pack(curves: Curves, arrays: dict[str, np.ndarray], prefix: str) -> dict:
     arrays[prefix + "current"] = curves.current.reindex(list(curves.channels)).to_numpy(float)
     for column in curves.roi.columns:
         arrays[f"{prefix}roi.{column}"] = curves.roi[column].to_numpy(float)
-    lift = curves.lift.assign(date_from=curves.lift["date_from"].dt.strftime("%Y-%m-%d"),
-                              date_to=curves.lift["date_to"].dt.strftime("%Y-%m-%d"))
+    lift = curves.lift.assign(**{c: pd.to_datetime(curves.lift[c]).dt.strftime("%Y-%m-%d")
+                                 for c in ("date_from", "date_to")})
     return {"channels": list(curves.channels), "target": curves.target,
             "target_source": curves.target_source, "baseline_level": curves.baseline_level,
             "r2": curves.r2, "roi_columns": list(curves.roi.columns),

@@ -42,9 +42,14 @@ def test_a_recheck_replaces_its_window_and_keeps_dismissals(conn) -> None:
     listed = _listed(conn).set_index("campaign_id")
     assert sorted(listed.index) == [1, 3, 4]
     assert listed.loc[1, "status"] == aq.DISMISSED and listed.loc[1, "score"] == -8.0
+    assert listed.loc[1, "id"] == dismissed  # the same alert: a page holding its id still reaches it
     assert listed.loc[4, "status"] == aq.OPEN
     assert list(_listed(conn, aq.OPEN)["campaign_id"]) == [4, 3]  # newest first
     assert not aq.set_status(conn, 10_000, aq.DISMISSED)
+    from modeling.anomaly import empty
+
+    assert aq.replace_window(conn, empty(), dt.date(2026, 1, 11), dt.date(2026, 1, 14)) == 0
+    assert sorted(_listed(conn)["campaign_id"]) == [1, 3]  # nothing found again on the 11th–14th
     with pytest.raises(ValueError):
         aq.set_status(conn, int(listed.loc[4, "id"]), "snoozed")
 
@@ -158,7 +163,7 @@ def test_the_page_lists_incidents_charts_and_dismisses(app, detected) -> None:
     assert sorted(i for r in rows for i in r["ids"]) == sorted(stored["id"])
     assert f"{len(incidents)} open incident" in str(summary)
 
-    figure, detail, disabled, label = page.show_alert([0], rows, store)
+    figure, detail, disabled, label = page.show_alert([0], rows)
     first = stored.set_index("id").loc[rows[0]["id"]]
     assert not disabled and label == "Dismiss" and first["message"] in str(detail)
     assert rows[0]["message"].startswith(first["message"])
@@ -179,5 +184,5 @@ def test_the_page_lists_incidents_charts_and_dismisses(app, detected) -> None:
     assert "1 dismissed" in str(summary_after)
     shown_all, _, _ = page.update_list(store, ["yes"], None)
     position = [r["ids"] for r in shown_all].index(rows[0]["ids"])
-    _, _, _, label = page.show_alert([position], shown_all, store)
+    _, _, _, label = page.show_alert([position], shown_all)
     assert label == "Reopen"

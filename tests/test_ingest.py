@@ -141,7 +141,7 @@ def test_the_breakdown_rollups_follow_their_facts_through_loads_and_cleared_wind
 
     # A sync replaces the first account's window: its facts go, and so do their rolled-up rows.
     touched = ingest.clear_window(conn, ["facebook"], [ACCOUNTS[0]], dt.date(2026, 1, 2), dt.date(2026, 1, 3))
-    ingest.refresh_rollup(conn, dt.date(2026, 1, 2), dt.date(2026, 1, 3), touched)
+    ingest.refresh_rollups(conn, dt.date(2026, 1, 2), dt.date(2026, 1, 3), touched)
     left = _sums(conn, "agg_hourly")
     pd.testing.assert_frame_equal(left, _sums(conn, "fact_campaign_hourly"))
     assert len(left) == 12 - 4

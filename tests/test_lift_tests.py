@@ -216,3 +216,21 @@ def test_cli_import_refuses_a_bad_file_whole(demo_db, tmp_path, caplog) -> None:
     finally:
         with unit_of_work() as c:
             c.execute(delete(m.LiftTest).where(m.LiftTest.source.like("file %")))
+
+
+def test_reader_reads_dates_as_uploads_do_and_defaults_the_metric() -> None:
+    frame = read_lift_tests(b"channel;date_from;date_to;metric;lift;se\n"
+                            b"vk;01.06.2026;28.06.2026;;1000;100\n"
+                            b"tiktok;13/07/2026;09/08/2026;conversions;50;5\n", "eu.csv")
+    assert frame["date_from"].tolist() == ["2026-06-01", "2026-07-13"]
+    assert frame["date_to"].tolist() == ["2026-06-28", "2026-08-09"]
+    assert frame["metric"].tolist() == ["revenue", "conversions"]
+
+
+def test_curves_without_lift_tests_store_and_load(noisy) -> None:
+    mix, _ = noisy
+    for outcome in (mix.outcome, None):
+        fitted = budget.fit(mix.daily, outcome, n_boot=2)
+        assert fitted.lift.empty
+        again = curves_io.from_bytes(curves_io.to_bytes({"revenue": fitted}))["revenue"]
+        assert again.lift.empty and list(again.lift.columns) == list(fitted.lift.columns)

@@ -70,10 +70,6 @@ def _table_style() -> dict:
     return style
 
 
-def _currency(state: ViewState) -> str:
-    return state.currency or get_settings().reporting_currency
-
-
 def _days(first: pd.Timestamp, last: pd.Timestamp) -> str:
     return f"{first:%a %d %b}" if first == last else f"{first:%a %d} – {last:%a %d %b}"
 
@@ -120,14 +116,13 @@ def update_list(store: dict | None, show_dismissed: list[str], _changed: dict | 
 
 @callback(Output("al-chart", "figure"), Output("al-detail", "children"), Output("al-dismiss", "disabled"),
           Output("al-dismiss", "children"),
-          Input("al-table", "selected_rows"), State("al-table", "data"), State("view-state", "data"))
-def show_alert(selected: list[int] | None, rows: list[dict] | None, store: dict | None):
+          Input("al-table", "selected_rows"), State("al-table", "data"))
+def show_alert(selected: list[int] | None, rows: list[dict] | None):
     if not selected or not rows or selected[0] >= len(rows):
         return charts.empty("Pick an alert above"), "", True, "Dismiss"
     alert = data.alert(rows[selected[0]]["id"])
     if alert is None:
         return charts.empty("This alert was replaced by the hourly re-check"), "", True, "Dismiss"
-    state = ViewState.from_store(store)
     day = pd.Timestamp(alert["date"])
     metric = mx.get(alert["metric"])
     history = data.campaign_days(int(alert["campaign_id"]), (day - pd.Timedelta(days=CONTEXT_BEFORE)).date(),
@@ -139,7 +134,8 @@ def show_alert(selected: list[int] | None, rows: list[dict] | None, store: dict 
     first = min(pd.Timestamp(row["date_from"]), day - pd.Timedelta(days=1) if two_day else day)
     days = list(pd.date_range(first, max(pd.Timestamp(row["date_to"]), day)))
     band = None if two_day else (alert["lo"], alert["hi"])
-    figure = charts.alert_series(history, metric.slug, days, band, metric, _currency(state))
+    # The alert and the campaign's days are in the reporting currency (not the filter bar's).
+    figure = charts.alert_series(history, metric.slug, days, band, metric, get_settings().reporting_currency)
     detail = [dbc.Badge(alert["severity"], color=SEVERITY_COLOR.get(alert["severity"], "secondary"),
                         className="me-2"),
               html.Strong(f"{alert['campaign']} · {day:%d %b %Y}: "), alert["message"]]

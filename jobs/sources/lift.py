@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from jobs.sources.upload import UploadError, normalise_title, parse_money, platform_slug, read_table
+from jobs.sources.upload import (UploadError, dates_day_first, normalise_title, parse_money, platform_slug,
+                                 read_date, read_table)
 
 Z95 = 1.959964
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -36,6 +37,18 @@ def _amount(value: object) -> float:
         return float("nan")
 
 
+def _days(cells: pd.Series, day_first: bool) -> pd.Series:
+    """Dates as the upload reads them (ISO, 01.06.2026, slashes, Excel dates); an unreadable
+    cell becomes missing and is reported with its row on storing."""
+
+    def one(value: object) -> str | None:
+        try:
+            return read_date(value, day_first, hourly=False)[0]
+        except ValueError:
+            return None
+    return cells.map(one)
+
+
 def _columns(frame: pd.DataFrame) -> dict[str, str]:
     titles = {normalise_title(str(c)): c for c in frame.columns}
     return {key: titles[s] for key, names in SYNONYMS.items() for s in names if s in titles}
@@ -58,13 +71,17 @@ def read_lift_tests(data: bytes, filename: str) -> pd.DataFrame:
             return pd.Series(float("nan"), index=frame.index)
         return frame[found[key]].map(_amount)
 
+    # Slash dates are day-first when any cell of either date column says so (13/07 cannot be a month).
+    day_first = dates_day_first(pd.concat([frame[found["date_from"]], frame[found["date_to"]]]))
     error = money("standard_error")
     if "standard_error" not in found:
         error = (money("ci_high") - money("ci_low")) / (2 * Z95)
     return pd.DataFrame({
         "channel": frame[found["channel"]].map(platform_slug),
-        "date_from": frame[found["date_from"]], "date_to": frame[found["date_to"]],
-        "metric": frame[found["metric"]] if "metric" in found else "revenue",
+        "date_from": _days(frame[found["date_from"]], day_first), "date_to": _days(frame[found["date_to"]], day_first),
+        "metric": (frame[found["metric"]].where(frame[found["metric"]].notna()
+                                                & frame[found["metric"]].astype(str).str.strip().ne(""), "revenue")
+                   if "metric" in found else "revenue"),
         "lift": money("lift"), "standard_error": error, "spend": money("spend"),
         **({"currency": frame[found["currency"]]} if "currency" in found else {}),
     })

@@ -39,7 +39,7 @@ from sqlalchemy.engine import Connection
 
 from db.config import get_settings
 from db.ingest import (
-    IngestError, bump_data_version, clear_window, ingest_ad_daily, ingest_audience, ingest_hourly, ingest_posts, refresh_rollup,
+    IngestError, bump_data_version, clear_window, ingest_ad_daily, ingest_audience, ingest_hourly, ingest_posts, refresh_rollups,
 )
 from db.session import get_engine, unit_of_work
 from db.sources import (
@@ -167,7 +167,7 @@ def write_window(conn: Connection, result: FetchResult, account: AccountInfo | N
     if result.posts:
         ingest_posts(conn, pd.DataFrame(result.posts))
     if cleared:
-        refresh_rollup(conn, replace.date_from, replace.date_to, cleared)
+        refresh_rollups(conn, replace.date_from, replace.date_to, cleared)
         bump_data_version(conn)  # even a window that came back empty changed what pages show
     return written
 

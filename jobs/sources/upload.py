@@ -392,7 +392,7 @@ def _duration_days(value: str) -> int | float:
     return int(days) if days.is_integer() else days
 
 
-def _day_first(values: Iterable[object]) -> bool:
+def dates_day_first(values: Iterable[object]) -> bool:
     """Slash dates: day-first when any first part exceeds 12, otherwise month-first (US exports)."""
     for value in values:
         match = _SLASH_DATE.match(str(value).strip())
@@ -401,7 +401,7 @@ def _day_first(values: Iterable[object]) -> bool:
     return False
 
 
-def _date(value: object, day_first: bool, hourly: bool) -> tuple[str, int | None]:
+def read_date(value: object, day_first: bool, hourly: bool) -> tuple[str, int | None]:
     """Excel gives dates as midnight datetimes: those are days unless the column is hourly."""
     if isinstance(value, dt.datetime):
         return value.date().isoformat(), (value.hour if hourly or value.time() != dt.time() else None)
@@ -457,7 +457,7 @@ class _Row:
 def _build_row(row: _Row, defaults: Mapping[str, Any], day_first: bool,
                title_currency: str | None) -> dict[str, Any] | None:
     stamp_key = "datetime" if "datetime" in row.mapping else "date"
-    stamp = row.value(stamp_key, lambda cell: _date(cell, day_first, stamp_key == "datetime"), "a date")
+    stamp = row.value(stamp_key, lambda cell: read_date(cell, day_first, stamp_key == "datetime"), "a date")
     if stamp is None and row.raw(stamp_key) is None:
         row.problems.append(f"row {row.line}: {row.mapping[stamp_key]} is empty")
     platform = row.raw("platform") or defaults.get("platform")
@@ -552,7 +552,7 @@ def normalise(frame: pd.DataFrame, mapping: Mapping[str, str], *, defaults: Mapp
         result.problems = ["the file has a header but no data rows"]
         return result
     stamp_column = mapping.get("datetime") or mapping["date"]
-    day_first = _day_first(frame[stamp_column])
+    day_first = dates_day_first(frame[stamp_column])
     spend_title = normalise_title(mapping.get("spend", ""))
     title_currency = (match.group(1).upper() if (match := _TITLE_CURRENCY.search(spend_title)) else None)
     columns = sorted(set(mapping.values()))
