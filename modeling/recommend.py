@@ -378,8 +378,11 @@ def alert_facts(alerts: pd.DataFrame, currency: str = "USD",
         label = (spec.short or spec.label[0].lower() + spec.label[1:]) if spec else row.metric
         name = _label(labels, row.channel)
         verb = "jumped" if row.direction == "spike" else "fell"
+        # A two-day alert's numbers are totals of its day and the day before.
+        when = (f"over the two days to {_date(row.date)}" if int(getattr(row, "days", 1) or 1) == 2
+                else f"on {_date(row.date)}")
         text = (f"{name}, campaign “{row.campaign}”: {label} {verb} to "
-                f"{fmt(observed, currency)} on {_date(row.date)}, against "
+                f"{fmt(observed, currency)} {when}, against "
                 f"{fmt(expected, currency)} expected.")
         money = spec is not None and spec.kind == "currency"
         gap = abs(observed - expected)

@@ -246,6 +246,9 @@ def test_alert_facts_keep_open_high_alerts_latest_day() -> None:
     for fact in facts.values():
         _check_numbers(fact)
         assert grounded(fact.text, [fact]) == (True, [])  # its date comes from its own text
+    two_days = alert_facts(_alerts().assign(days=2), "USD", LABELS)  # totals of the day and the one before
+    assert {f.channel: f.text for f in two_days}["meta"] == (
+        "Meta, campaign “Spring sale”: conversions fell to 0 over the two days to 3 Jun 2024, against 42 expected.")
     assert alert_facts(_alerts().assign(status="dismissed"), "USD", LABELS) == []
     assert alert_facts(_alerts().iloc[:0], "USD", LABELS) == []
 
