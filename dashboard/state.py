@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from urllib.parse import parse_qs, urlencode
 
+from db.config import get_settings
 from db.filters import COMPARISONS, PRESETS, Filters, preset_range
 
 DEFAULT_PERIOD = "28d"
@@ -30,6 +31,11 @@ class ViewState:
             lo, hi = preset_range(period, last_day)
             return ViewState(period, lo.isoformat(), hi.isoformat(), self.compare, self.channels, self.currency)
         return self
+
+    @property
+    def display_currency(self) -> str:
+        """The currency money is shown in: the one picked in the filter bar, else the reporting one."""
+        return self.currency or get_settings().reporting_currency
 
     def filters(self) -> Filters:
         if not (self.date_from and self.date_to):

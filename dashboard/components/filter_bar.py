@@ -50,7 +50,7 @@ def toggle_filters(clicks: int) -> str:
 def summarise_filters(store: dict | None) -> str:
     state = ViewState.from_store(store)
     channels = f"{len(state.channels)} channels" if state.channels else "all channels"
-    return f"⚙ {state.date_from} → {state.date_to} · {channels} · {state.currency or get_settings().reporting_currency}"
+    return f"⚙ {state.date_from} → {state.date_to} · {channels} · {state.display_currency}"
 
 
 @callback(

@@ -75,10 +75,6 @@ def layout(**_query: str) -> html.Div:
     return html.Div([who, html.Div(className="mb-3"), when])
 
 
-def _currency(state: ViewState) -> str:
-    return state.currency or get_settings().reporting_currency
-
-
 def _missing(source: str) -> str:
     """Which channels have no rows of `source` at all, in words (empty when all have)."""
     labels = data.channel_labels()
@@ -106,7 +102,7 @@ def update_who(store: dict | None, by: str, metric_slug: str):
     if frame.empty:
         text = "No audience breakdown for these filters." + _missing("audience")
         return charts.empty("No audience breakdown for these filters"), html.P(text, className="text-muted mb-0")
-    currency = _currency(state)
+    currency = state.display_currency
     frame = frame.assign(group=frame[list(DIMENSIONS[by])].astype(str).agg(" · ".join, axis=1))
     reported = {c for c in MEASURES if frame[c].sum() > 0}
     slugs = [s for s in METRICS if set(mx.get(s).inputs) <= reported]
@@ -185,7 +181,7 @@ def update_best_time(store: dict | None, source: str, metric_slug: str, channel:
                       id="aud-time-sentence"),
                html.P(timing.sentence(weekdays, SUBJECT[source]), className="small mb-0")]
     figure = charts.heatmap(grid.assign(seen=[f"{d} days" for d in grid["days"]]), "hour", "weekday", "value",
-                            timing.metric(metric_slug), _currency(state), x_labels=HOURS,
+                            timing.metric(metric_slug), state.display_currency, x_labels=HOURS,
                             y_labels=dict(enumerate(timing.WEEKDAYS)), hover="seen")
     table = _by_channel(data.best_hours_by_channel(f, source, metric_slug)) if channel == ALL else None
     return summary, figure, table, _note(source, channel == ALL)

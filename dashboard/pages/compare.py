@@ -21,7 +21,6 @@ from dashboard.components.links import campaign_markdown_link
 from dashboard.components.tables import metric_column, table_style
 from dashboard.state import ViewState
 from db import metrics as mx
-from db.config import get_settings
 
 dash.register_page(__name__, path="/compare", name="Compare", order=1, title="DEMETRA — Compare")
 
@@ -127,7 +126,7 @@ def update_compare(store: dict | None, metric_slug: str, level: str, top: int):
     if not state.date_from:
         return no_update, no_update, no_update, no_update
     metric = mx.get(metric_slug)
-    currency = state.currency or get_settings().reporting_currency
+    currency = state.display_currency
     table = data.comparison(state.filters(), metric_slug, level, int(top or TOP_CHOICES[1]))
     if table.empty:
         return charts.empty("No data for these filters"), [], [], _columns(metric, level, currency)

@@ -13,7 +13,6 @@ from dashboard import data
 from dashboard.components.links import campaign_markdown_link
 from dashboard.components.tables import metric_table
 from dashboard.state import ViewState
-from db.config import get_settings
 
 dash.register_page(__name__, path_template="/drilldown/<channel>", path="/drilldown/all", name="Drill-down",
                    order=1, title="DEMETRA — Drill-down")
@@ -40,10 +39,6 @@ def layout(channel: str = ALL, **_query: str) -> html.Div:
     ])
 
 
-def _currency(state: ViewState) -> str:
-    return state.currency or get_settings().reporting_currency
-
-
 @callback(Output("dd-crumbs", "children"), Output("dd-title", "children"), Output("dd-table", "children"),
           Output("dd-campaign", "options"), Input("view-state", "data"), Input("dd-channel", "data"))
 def update_level(store: dict | None, channel: str):
@@ -55,7 +50,7 @@ def update_level(store: dict | None, channel: str):
     if channel == ALL:
         frame = data.breakdown(state.filters(), "channel")
         frame = frame.assign(name=[f"[{labels.get(c, c)}](/drilldown/{c}{query})" for c in frame["channel"]])
-        table = metric_table("dd-channel-table", frame, "name", "Channel", METRICS, _currency(state), link=True)
+        table = metric_table("dd-channel-table", frame, "name", "Channel", METRICS, state.display_currency, link=True)
         return "All channels", "Channels — pick one to see its campaigns", table, []
     f = state.filters()
     frame = data.drill(type(f)(f.date_from, f.date_to, channels=(channel,), currency=f.currency), "campaign")
@@ -66,7 +61,7 @@ def update_level(store: dict | None, channel: str):
     options = [{"label": n, "value": int(c)} for n, c in zip(frame["name"], frame["campaign_id"])]
     frame = frame.assign(name=[campaign_markdown_link(n, int(c), query)
                                for n, c in zip(frame["name"], frame["campaign_id"])])
-    return crumbs, title, metric_table("dd-campaign-table", frame, "name", "Campaign", METRICS, _currency(state),
+    return crumbs, title, metric_table("dd-campaign-table", frame, "name", "Campaign", METRICS, state.display_currency,
                                        link=True), options
 
 
@@ -80,4 +75,4 @@ def update_ads(store: dict | None, campaign: int | None):
     if frame.empty:
         return html.P("No ad of this campaign spent in this period.", className="text-muted mb-0")
     frame = frame.assign(label=[f"{n} · {p}" for n, p in zip(frame["name"], frame["parent"])])
-    return metric_table("dd-ad-table", frame, "label", "Ad · ad set", METRICS, _currency(state))
+    return metric_table("dd-ad-table", frame, "label", "Ad · ad set", METRICS, state.display_currency)

@@ -12,7 +12,6 @@ from dashboard.components.kpi import kpi_card
 from dashboard.components.tables import metric_table
 from dashboard.state import ViewState
 from db import metrics as mx
-from db.config import get_settings
 from db.planning_queries import RECOMMENDATIONS
 
 dash.register_page(__name__, path="/", name="Overview", order=0, title="DEMETRA — Overview")
@@ -56,17 +55,13 @@ def layout(**_query: str) -> html.Div:
     ])
 
 
-def _currency(state: ViewState) -> str:
-    return state.currency or get_settings().reporting_currency
-
-
 @callback(Output("ov-kpis", "children"), Input("view-state", "data"))
 def update_kpis(store: dict | None):
     state = ViewState.from_store(store)
     if not state.date_from:
         return dash.no_update
     table = data.kpi_comparison(state.filters(), state.compare, mx.OVERVIEW_KPIS)
-    return [kpi_card(r.metric, r.value, r.delta, _currency(state)) for r in table.itertuples()]
+    return [kpi_card(r.metric, r.value, r.delta, state.display_currency) for r in table.itertuples()]
 
 
 @callback(Output("ov-growth", "figure"), Input("view-state", "data"), Input("ov-metric", "value"),
@@ -76,7 +71,7 @@ def update_growth(store: dict | None, metric: str, interval: str):
     if not state.date_from:
         return dash.no_update
     series = data.timeseries(state.filters(), metric, "channel", interval)
-    return charts.line(series, "date", "channel", metric, mx.get(metric), data.channel_labels(), _currency(state))
+    return charts.line(series, "date", "channel", metric, mx.get(metric), data.channel_labels(), state.display_currency)
 
 
 @callback(Output("ov-donut", "figure"), Output("ov-table", "children"), Input("view-state", "data"))
@@ -85,7 +80,7 @@ def update_channels(store: dict | None):
     if not state.date_from:
         return dash.no_update, dash.no_update
     frame = data.breakdown(state.filters(), "channel")
-    currency = _currency(state)
+    currency = state.display_currency
     labels = data.channel_labels()
     donut = charts.donut(frame, "channel", "spend", mx.get("spend"), labels, currency)
     frame = frame.assign(channel_name=frame["channel"].map(labels).fillna(frame["channel"]))
@@ -100,5 +95,5 @@ def download_report(_clicks: int, store: dict | None):
     if not state.date_from:
         return dash.no_update
     f = state.filters()
-    workbook = report.build(f, state.compare, _currency(state))
+    workbook = report.build(f, state.compare, state.display_currency)
     return dcc.send_bytes(workbook, f"demetra-report-{f.date_from}-{f.date_to}.xlsx")
