@@ -15,7 +15,6 @@ import hashlib
 import logging
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from db import alert_queries as aq
@@ -27,11 +26,11 @@ from db.queries import channels, daily_by, data_version
 from db.session import get_engine, unit_of_work
 from jobs.runs import tracked
 from modeling import anomaly, budget, curves_io, llm
+from modeling import forecast as forecasting
 from modeling import recommend as rc
 from modeling.compare import compare_channels
 
 log = logging.getLogger("demetra.jobs")
-Z95 = 1.959964
 
 
 @dataclass(frozen=True)
@@ -67,19 +66,16 @@ def _curve_facts(config: RecommendJobConfig, currency: str, labels: dict[str, st
 
 
 def _forecast_frame(run_id: int, recent: pd.DataFrame, days: int) -> pd.DataFrame:
-    """Per channel: forecast sums over the next `days` days (95 % interval of the sum from
-    the daily intervals, taken as independent) beside the actual sums of the last `days`."""
+    """Per channel: forecast sums over the next `days` days (modeling.forecast.window_total)
+    beside the actual sums of the last `days`."""
     rows = []
     for channel, last in recent.groupby("channel"):
         series = {m: pq.forecast(get_engine(), run_id, channel, m).head(days) for m in ("spend", "revenue")}
         if any(s.empty for s in series.values()):
             continue
-        revenue = series["revenue"]
-        spread = np.sqrt((((revenue["hi95"] - revenue["lo95"]) / (2 * Z95)) ** 2).sum())
+        revenue, lo, hi = forecasting.window_total(series["revenue"])
         rows.append({"channel": channel, "spend_next": series["spend"]["mean"].sum(),
-                     "revenue_next": revenue["mean"].sum(),
-                     "revenue_next_lo95": revenue["mean"].sum() - Z95 * spread,
-                     "revenue_next_hi95": revenue["mean"].sum() + Z95 * spread,
+                     "revenue_next": revenue, "revenue_next_lo95": lo, "revenue_next_hi95": hi,
                      "spend_last": last["spend"].sum(), "revenue_last": last["revenue"].sum()})
     return pd.DataFrame(rows, columns=["channel", *rc.FORECAST_COLUMNS])
 

@@ -85,6 +85,23 @@ def forecast(history: pd.DataFrame, horizon: int) -> pd.DataFrame:
     return out.drop(columns="series_id")
 
 
+#: Standard-normal quantiles of the 80 % and 95 % two-sided intervals.
+Z80, Z95 = 1.2815515655446004, 1.959963984540054
+
+
+def window_total(forecast: pd.DataFrame) -> tuple[float, float, float]:
+    """(mean, lo95, hi95) of the sum of a daily forecast's days.
+
+    The days' errors are taken as independent normals whose sds are read off each 95 %
+    half-width, so the total's sd is the root of their summed squares. Forecast errors of
+    neighbouring days are in practice positively correlated, which makes the true interval
+    wider: this one is a lower bound on the uncertainty, fine for "is last month outside it".
+    """
+    mean = float(forecast["mean"].sum())
+    sd = float(np.sqrt((((forecast["hi95"] - forecast["lo95"]) / (2 * Z95)) ** 2).sum()))
+    return mean, mean - Z95 * sd, mean + Z95 * sd
+
+
 def ratio_forecast(numerator: pd.DataFrame, denominator: pd.DataFrame) -> pd.DataFrame:
     """Forecast a ratio (ROAS = revenue / spend) from forecasts of its two parts.
 
@@ -97,16 +114,15 @@ def ratio_forecast(numerator: pd.DataFrame, denominator: pd.DataFrame) -> pd.Dat
     errs on the wide side. The 80 % band uses the same sd. Days with a zero spend forecast get
     NaN.
     """
-    z80, z95 = 1.2815515655446004, 1.959963984540054
     num, den = numerator["mean"].to_numpy(float), denominator["mean"].to_numpy(float)
-    sd_num = (numerator["hi95"] - numerator["lo95"]).to_numpy(float) / (2 * z95)
-    sd_den = (denominator["hi95"] - denominator["lo95"]).to_numpy(float) / (2 * z95)
+    sd_num = (numerator["hi95"] - numerator["lo95"]).to_numpy(float) / (2 * Z95)
+    sd_den = (denominator["hi95"] - denominator["lo95"]).to_numpy(float) / (2 * Z95)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(den > 0, num / den, np.nan)
         rel = np.sqrt(np.where(num > 0, (sd_num / num) ** 2, 0.0) + (sd_den / den) ** 2)
     sd = np.abs(ratio) * rel
     out = pd.DataFrame({"date": numerator["date"].to_numpy(), "mean": ratio})
-    for level, z in ((80, z80), (95, z95)):
+    for level, z in ((80, Z80), (95, Z95)):
         out[f"lo{level}"] = np.clip(ratio - z * sd, 0.0, None)
         out[f"hi{level}"] = ratio + z * sd
     return out

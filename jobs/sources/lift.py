@@ -10,11 +10,18 @@ report one instead.
 from __future__ import annotations
 
 import pandas as pd
+from scipy.special import ndtri
 
-from jobs.sources.upload import (UploadError, dates_day_first, normalise_title, parse_money, platform_slug,
-                                 read_date, read_table)
+from jobs.sources.upload import (
+    UploadError,
+    dates_day_first,
+    normalise_title,
+    parse_money,
+    platform_slug,
+    read_date,
+    read_table,
+)
 
-Z95 = 1.959964
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "channel": ("channel", "platform", "media", "канал"),
     "date_from": ("date_from", "liftstartdate", "lift_start_date", "start_date", "start"),
@@ -27,6 +34,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "spend": ("spend", "cost"),
     "currency": ("currency", "валюта"),
 }
+
+
+#: The normal quantile a 95 % interval spans on each side (for ci_low / ci_high → standard error).
+Z95 = float(ndtri(0.975))
 
 
 def _amount(value: object) -> float:
