@@ -146,7 +146,8 @@ def post_cells(bind: Bind, f: Filters, tz: str | None = None, by_channel: bool =
     return _with_weekday(frame.astype({"hour": "int64"}))
 
 
-_SOURCES = {"audience": m.FactAudienceDaily, "hourly": m.FactHourly, "posts": m.OrganicPost}
+#: Where each source's channels are found: the rollups hold every platform their facts do, in fewer rows.
+_SOURCES = {"audience": m.AggAudience, "hourly": m.AggHourly, "posts": m.OrganicPost}
 
 
 def channels_with(bind: Bind, source: str) -> list[str]:
